@@ -1,0 +1,1 @@
+"""The agent: LangGraph graph, brains, CLI."""

@@ -1,0 +1,1 @@
+"""Brains decide the next step: openai (any compatible endpoint), offline, scripted."""

@@ -1,0 +1,201 @@
+"""The ``climcopilot`` command.
+
+Exit codes: 0 done, 1 failure (one-line reason on stderr), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, NoReturn
+
+from climcopilot.agent.brains.base import BrainError
+from climcopilot.agent.config import load_settings
+from climcopilot.agent.state import Action, AgentState
+from climcopilot.knowledge.memory import MemoryStoreError
+from climcopilot.sandbox.observation import Observation
+from climcopilot.tools.base import ToolError
+
+
+class UsageError(Exception):
+    """Bad command-line input (exit code 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="climcopilot", description="An agent copilot for climate science.")
+    p.add_argument("--version", action="version", version=f"climcopilot {version('climcopilot')}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    def brain_options(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("--brain", choices=["offline", "openai", "scripted"],
+                         help="who decides the steps (default: openai if OPENAI_BASE_URL is "
+                              "set, else offline)")
+        cmd.add_argument("--script", type=Path, help="JSON list of decisions for --brain "
+                                                     "scripted")
+
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question", nargs="?", help="the research question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--resume", metavar="SESSION_ID", help="continue a stopped session")
+    brain_options(ask)
+
+    chat = sub.add_parser("chat", help="ask questions one after another in one session")
+    brain_options(chat)
+
+    tools = sub.add_parser("tools", help="list or run tools")
+    tsub = tools.add_subparsers(dest="tools_command", required=True, parser_class=Parser)
+    tlist = tsub.add_parser("list", help="list the tools")
+    tlist.add_argument("--json", action="store_true")
+    trun = tsub.add_parser("run", help="run one tool in a fresh sandboxed kernel")
+    trun.add_argument("name")
+    trun.add_argument("--args", default="{}", help="arguments as a JSON object")
+    trun.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    warnings.filterwarnings("ignore")
+    try:
+        args = build_parser().parse_args(argv)
+        handler = {"ask": cmd_ask, "chat": cmd_chat, "tools": cmd_tools}[args.command]
+        return handler(args)
+    except UsageError as exc:
+        print(f"climcopilot: usage error: {exc}", file=sys.stderr)
+        return 2
+    except (BrainError, ToolError, MemoryStoreError) as exc:
+        print(f"climcopilot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("climcopilot: interrupted", file=sys.stderr)
+        return 130
+
+
+def _session(args: argparse.Namespace, session_id: str | None = None) -> Any:
+    from climcopilot.agent.session import Session, make_brain
+
+    if args.script is not None and not args.script.is_file():
+        raise UsageError(f"script file {args.script} does not exist")
+    settings = load_settings(args.brain)
+    return Session(settings, make_brain(settings, args.script), session_id)
+
+
+def print_event(node: str, delta: dict[str, Any]) -> None:
+    """Stream one graph update as a line or two of text."""
+    if node == "plan" and delta.get("plan"):
+        print("Plan:")
+        for i, line in enumerate(delta["plan"], start=1):
+            print(f"  {i}. {line}")
+    elif node == "observe":
+        for step in delta.get("steps", []):
+            action = Action.model_validate(step["action"])
+            obs = Observation.model_validate(step["observation"])
+            mark = "ok" if obs.ok else "FAILED"
+            print(f"[{mark}] {action.label()[:100]}\n       {obs.brief(300)}")
+    elif node == "answer":
+        print("\n" + delta["answer"])
+    sys.stdout.flush()
+
+
+def _report(state: AgentState, session_id: str, as_json: bool) -> int:
+    status = state.get("status")
+    if as_json:
+        steps = [{"action": Action.model_validate(s["action"]).label(),
+                  "ok": s["observation"]["ok"],
+                  "summary": Observation.model_validate(s["observation"]).brief(300)}
+                 for s in state.get("steps", [])]
+        print(json.dumps({"status": status, "answer": state.get("answer", ""),
+                          "reason": state.get("reason"), "values": state.get("values", {}),
+                          "units": state.get("units", {}), "figures": state.get("figures", []),
+                          "steps": steps, "session_id": session_id,
+                          "finding_id": state.get("finding_id")}, indent=2))
+    if status != "done":
+        print(f"climcopilot: {status or 'failed'}: {state.get('reason', 'no answer')}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    if args.resume is None and not (args.question or "").strip():
+        raise UsageError("the question is empty; ask e.g. climcopilot ask \"What is the "
+                         "correlation between SOI and Nino-3?\"")
+    with _session(args, args.resume) as session:
+        stream = None if args.json else print_event
+        if args.resume:
+            state = session.resume(stream)
+        else:
+            state = session.ask(args.question, stream)
+        return _report(state, session.id, args.json)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        print(f"ClimCopilot chat, session {session.id} ({session.brain.name} brain). "
+              "Ctrl-D to leave.")
+        while True:
+            try:
+                question = input("\n> ").strip()
+            except EOFError:
+                print()
+                return 0
+            if question:
+                _report(session.ask(question, print_event), session.id, False)
+
+
+def cmd_tools(args: argparse.Namespace) -> int:
+    from climcopilot.tools.registry import get_tool, registry
+
+    if args.tools_command == "list":
+        tools = registry().values()
+        if args.json:
+            print(json.dumps([{"name": t.name, "family": t.family, "description": t.description,
+                               "parameters": t.input_model.model_json_schema()}
+                              for t in tools], indent=2))
+        else:
+            for t in tools:
+                print(f"{t.name:28s} {t.description.splitlines()[0] if t.description else ''}")
+        return 0
+    try:
+        arguments = json.loads(args.args)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--args is not valid JSON: {exc}") from None
+    if not isinstance(arguments, dict):
+        raise UsageError("--args must be a JSON object, e.g. '{\"name\": \"soi\"}'")
+    try:
+        tool = get_tool(args.name)
+        tool.validate(arguments)
+    except ToolError as exc:
+        raise UsageError(str(exc)) from None
+    from climcopilot.agent.session import new_session_id
+    from climcopilot.sandbox.kernel import KernelSession
+
+    settings = load_settings()
+    with KernelSession(settings.workspace(new_session_id())) as kernel:
+        obs = kernel.call_tool(tool.name, arguments)
+    if obs.error:
+        raise ToolError(obs.error.removeprefix("ToolError: "))
+    result = obs.result or {}
+    if args.json:
+        print(json.dumps({**result, "ok": obs.ok, "device": obs.device}, indent=2))
+    else:
+        print(result.get("summary", ""))
+        for name, value in result.get("values", {}).items():
+            print(f"  {name} = {value:.6g} {result.get('units', {}).get(name, '')}")
+        for figure in result.get("figures", []):
+            print(f"  figure: {figure}")
+    return 0 if obs.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

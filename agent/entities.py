@@ -1,0 +1,55 @@
+"""Named things in a question: bundled series, and the words that make it Earth science."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from climcopilot.tools.data.bundled import BUNDLED, plain
+
+DOMAIN_WORDS = (
+    "climate", "weather", "temperature", "precipitation", "rainfall", "monsoon", "ocean",
+    "sea surface", "sst", "atmospher", "enso", "el nino", "la nina", "teleconnection",
+    "warming", "carbon", "co2", "greenhouse", "sea level", "sea ice", "ice sheet", "glacier",
+    "drought", "flood", "cyclone", "hurricane", "wind", "pressure", "humidity", "aerosol",
+    "radiation", "cloud", "reanalysis", "era5", "cmip", "paleo", "holocene", "lorenz",
+    "kuramoto", "kolmogorov", "assimilation", "enkf", "kalman", "4d-var", "3d-var", "emulator",
+    "parameterization", "parameterisation", "pcmci", "granger", "koopman", "oscillation",
+    "anomaly", "earth system", "hydrolog", "soil moisture", "permafrost", "jet stream",
+    "snow", "arctic", "antarctic", "storm", "heatwave", "heat wave", "geophysic", "nino", "soi",
+)
+
+
+@dataclass
+class Entities:
+    """What a question names: bundled series keys in order of appearance."""
+
+    series: list[str] = field(default_factory=list)
+    domain_words: list[str] = field(default_factory=list)
+
+
+def _alias_patterns() -> list[tuple[re.Pattern[str], str]]:
+    pairs = [(plain(alias), s.key) for s in BUNDLED.values() for alias in s.aliases]
+    pairs.sort(key=lambda p: -len(p[0]))  # longest first: 'nino 3.4' before 'nino 3'
+    return [(re.compile(rf"(?<![\w]){re.escape(a)}(?![\w]|\.\d)"), key) for a, key in pairs]
+
+
+_PATTERNS = _alias_patterns()
+
+
+def extract(question: str) -> Entities:
+    """Series named in ``question`` (first mention order, no repeats) and domain words."""
+    text = plain(question)
+    taken = [False] * len(text)
+    hits: list[tuple[int, str]] = []
+    for pattern, key in _PATTERNS:
+        for m in pattern.finditer(text):
+            if not any(taken[m.start():m.end()]):
+                taken[m.start():m.end()] = [True] * (m.end() - m.start())
+                hits.append((m.start(), key))
+    series: list[str] = []
+    for _, key in sorted(hits):
+        if key not in series:
+            series.append(key)
+    words = [w for w in DOMAIN_WORDS if re.search(rf"(?<!\w){re.escape(w)}", text)]
+    return Entities(series=series, domain_words=words)

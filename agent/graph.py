@@ -1,0 +1,179 @@
+"""The LangGraph graph: guard -> recall -> plan -> act <-> observe -> check -> answer -> remember.
+
+The graph is pure control flow over :class:`~climcopilot.agent.state.AgentState`; what it acts
+on (the brain, the kernel, the memory) comes in through an :class:`Engine`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Protocol
+
+from langgraph.graph import END, START, StateGraph
+
+from climcopilot.agent.brains.base import Brain, BrainError, successful_results
+from climcopilot.agent.entities import extract
+from climcopilot.agent.scope import in_scope
+from climcopilot.agent.state import Action, AgentState, Finish
+from climcopilot.knowledge.memory import Finding, Memory
+from climcopilot.sandbox.observation import Observation
+
+RECALL_SIMILARITY = 0.3  # findings less similar than this to the question are not recalled
+
+
+class Engine(Protocol):
+    """What the graph acts on: the brain, the session's kernel and memory."""
+
+    brain: Brain
+    step_budget: int
+
+    def prepare(self) -> None:
+        """Called once the question passed the guard (e.g. start the kernel)."""
+
+    def execute(self, action: Action) -> Observation: ...
+
+    @property
+    def memory(self) -> Memory: ...
+
+
+def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
+    """Compile the agent graph over ``engine``; ``checkpointer`` makes sessions resumable."""
+
+    def guard(state: AgentState) -> dict[str, Any]:
+        question = state.get("question", "").strip()
+        if not question:
+            return {"status": "refused", "reason": "the question is empty"}
+        ok, reason = in_scope(question, extract(question))
+        if not ok:
+            return {"status": "refused", "reason": reason}
+        engine.prepare()
+        return {"status": "running"}
+
+    def recall(state: AgentState) -> dict[str, Any]:
+        hits = engine.memory.search(state["question"], k=3)
+        return {"recalled": [f.summary() for f, sim in hits if sim >= RECALL_SIMILARITY]}
+
+    def plan(state: AgentState) -> dict[str, Any]:
+        try:
+            lines, memo = engine.brain.plan(state)
+        except BrainError as exc:
+            return {"status": "failed", "reason": str(exc)}
+        return {"plan": lines, "memo": memo, "replan_requested": False}
+
+    def act(state: AgentState) -> dict[str, Any]:
+        if len(state.get("steps", [])) >= engine.step_budget:
+            return {"status": "failed", "reason": f"the step budget of {engine.step_budget} "
+                                                  "actions was used up without an answer"}
+        try:
+            decision = engine.brain.decide(state)
+        except BrainError as exc:
+            return {"status": "failed", "reason": str(exc)}
+        if isinstance(decision, Finish):
+            return {"final": decision.model_dump(), "pending": None}
+        return {"pending": decision.model_dump(), "final": None}
+
+    def observe(state: AgentState) -> dict[str, Any]:
+        action = Action.model_validate(state["pending"])
+        obs = engine.execute(action)
+        update: dict[str, Any] = {
+            "steps": [{"action": action.model_dump(), "observation": obs.model_dump()}],
+            "pending": None, "feedback": None if obs.ok else obs.error}
+        if obs.ok:
+            return update
+        failed_before = any(
+            not s["observation"]["ok"] and Action.model_validate(s["action"]).key() == action.key()
+            for s in state.get("steps", []))
+        if failed_before and state.get("replans", 0) >= 1:
+            update.update(status="failed", reason=f"stuck: {action.label()} failed twice, "
+                                                  f"also after a re-plan: {obs.error}")
+        elif failed_before:
+            update.update(replans=state.get("replans", 0) + 1, replan_requested=True,
+                          feedback=f"{action.label()} failed twice ({obs.error}); "
+                                   "take another approach")
+        return update
+
+    def check(state: AgentState) -> dict[str, Any]:
+        results = successful_results(state)
+        if not results and not (state.get("final") or {}).get("answer"):
+            return {"status": "failed", "reason": "no step succeeded, so there is no answer"}
+        failing = [f"{c['name']} ({c.get('detail', '')})" for r in results
+                   for c in r.get("checks", []) if not c["passed"]]
+        values, units, value_steps = {}, {}, {}
+        for number, step in enumerate(state.get("steps", []), start=1):
+            result = step["observation"].get("result")
+            if step["observation"]["ok"] and result:
+                for name, v in result.get("values", {}).items():
+                    values[name], value_steps[name] = v, number
+                    units[name] = result.get("units", {}).get(name, "")
+        failing += [f"{k} is not finite" for k, v in values.items() if not math.isfinite(v)]
+        if failing and state.get("check_retries", 0) < 1:
+            return {"check_retries": 1, "final": None,
+                    "feedback": "failed checks: " + "; ".join(failing)}
+        figures = [f for s in state.get("steps", []) if s["observation"]["ok"]
+                   for f in s["observation"].get("figures", [])]
+        return {"values": values, "units": units, "value_steps": value_steps,
+                "figures": list(dict.fromkeys(figures)), "verified": bool(results) and not failing,
+                "feedback": "; ".join(failing) or None}
+
+    def answer(state: AgentState) -> dict[str, Any]:
+        body = engine.brain.compose(state).strip()
+        return {"answer": body + "\n\n" + provenance(state), "status": "done"}
+
+    def remember(state: AgentState) -> dict[str, Any]:
+        if not state.get("verified"):
+            return {"finding_id": None}
+        steps = state.get("steps", [])
+        claim = state["answer"].split("\n\n**Provenance**")[0]
+        finding = Finding(
+            question=state["question"], claim=claim, values=state.get("values", {}),
+            units=state.get("units", {}),
+            provenance={"session_id": state.get("session_id"), "brain": engine.brain.name,
+                        "steps": [Action.model_validate(s["action"]).label() for s in steps],
+                        "sources": data_sources(state), "figures": state.get("figures", [])})
+        return {"finding_id": engine.memory.add(finding)}
+
+    g = StateGraph(AgentState)
+    for name, node in [("guard", guard), ("recall", recall), ("plan", plan), ("act", act),
+                       ("observe", observe), ("check", check), ("answer", answer),
+                       ("remember", remember)]:
+        g.add_node(name, node)
+    g.add_edge(START, "guard")
+    g.add_conditional_edges("guard", lambda s: END if s["status"] != "running" else "recall")
+    g.add_edge("recall", "plan")
+    g.add_conditional_edges("plan", lambda s: END if s["status"] != "running" else "act")
+    g.add_conditional_edges("act", lambda s: END if s["status"] != "running"
+                            else "check" if s.get("final") is not None else "observe")
+    g.add_conditional_edges("observe", lambda s: END if s["status"] != "running"
+                            else "plan" if s.get("replan_requested") else "act")
+    g.add_conditional_edges("check", lambda s: END if s["status"] != "running"
+                            else "act" if s.get("final") is None else "answer")
+    g.add_edge("answer", "remember")
+    g.add_edge("remember", END)
+    return g.compile(checkpointer=checkpointer)
+
+
+def data_sources(state: AgentState) -> list[str]:
+    """Source and license of every dataset the steps opened."""
+    return list(dict.fromkeys(f"{r['handle']}: {r['source']} ({r['license']})"
+                              for r in successful_results(state) if "source" in r))
+
+
+def provenance(state: AgentState) -> str:
+    """Markdown: which step produced each number, the data behind them, and the figures."""
+    steps = state.get("steps", [])
+    lines = ["**Provenance**"]
+    by_step: dict[int, list[str]] = {}
+    for name, number in state.get("value_steps", {}).items():
+        unit = state.get("units", {}).get(name, "")
+        shown = f"{name} = {state['values'][name]:.4g}"
+        by_step.setdefault(number, []).append(shown + (f" {unit}" if unit not in ("", "1") else ""))
+    for number, shown in sorted(by_step.items()):
+        label = Action.model_validate(steps[number - 1]["action"]).label()
+        lines.append(f"- step {number} `{label}`: {', '.join(shown)}")
+    lines += [f"- data: {s}" for s in data_sources(state)]
+    lines += [f"- figure: {f}" for f in state.get("figures", [])]
+    if state.get("verified"):
+        lines.append("- checks: all passed")
+    elif state.get("feedback"):
+        lines.append(f"- **unverified**: {state['feedback']}")
+    return "\n".join(lines)

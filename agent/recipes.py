@@ -1,0 +1,78 @@
+"""Recipes: multi-step plans over the typed tools that the offline brain can run unaided.
+
+A recipe is data: example questions (for routing by embedding similarity), what it needs from
+the question (``needs``: how many named series), its steps as tool calls whose arguments are
+templates over the question's entities, and an answer template over the steps' results.
+Templates use :meth:`str.format`: ``{a}``, ``{b}`` are series keys, ``{a_name}`` their long
+names, ``{corr[values][r]:.2f}`` a value from the step named ``corr``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RecipeStep:
+    name: str
+    tool: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    examples: tuple[str, ...]
+    needs_series: int
+    plan: tuple[str, ...]
+    steps: tuple[RecipeStep, ...]
+    answer: str
+
+
+def fill(template: Any, slots: dict[str, Any]) -> Any:
+    """Format every string inside ``template`` (nested lists and dicts) with ``slots``."""
+    if isinstance(template, str):
+        return template.format(**slots)
+    if isinstance(template, list):
+        return [fill(t, slots) for t in template]
+    if isinstance(template, dict):
+        return {k: fill(v, slots) for k, v in template.items()}
+    return template
+
+
+TWO_SERIES_CORRELATION = Recipe(
+    name="two_series_correlation",
+    examples=(
+        "What is the correlation between the Southern Oscillation Index and the Nino-3 SST "
+        "anomaly?",
+        "Does Nino-3.4 lead global-mean temperature, and by how much?",
+        "How are ENSO and Indian monsoon rainfall related?",
+        "Is there a lagged relationship between two climate indices?",
+        "Which leads, A or B, and at what lag?",
+    ),
+    needs_series=2,
+    plan=(
+        "Open {a_name} and {b_name} from the bundled real data.",
+        "Put both on a common time axis over their overlap.",
+        "Correlate them at lags up to 12 steps, with a p-value from the effective sample size.",
+        "Plot both series.",
+    ),
+    steps=(
+        RecipeStep("open_a", "data.open_series", {"name": "{a}"}),
+        RecipeStep("open_b", "data.open_series", {"name": "{b}"}),
+        RecipeStep("align", "analysis.align", {"a": "{a}", "b": "{b}"}),
+        RecipeStep("corr", "analysis.lag_correlation",
+                   {"a": "{a}_aligned", "b": "{b}_aligned", "max_lag": 12}),
+        RecipeStep("plot", "viz.line_plot", {"handles": ["{a}_aligned", "{b}_aligned"]}),
+    ),
+    answer=(
+        "{a_name} and {b_name} correlate at **r = {corr[values][r]:.2f}** at lag 0 "
+        "(p = {corr[values][p_value]:.1g}; n = {corr[values][n]:.0f} {align[frequency]} "
+        "values, effective n = {corr[values][n_eff]:.0f}; {align[start]} to {align[end]}). "
+        "The strongest lagged correlation is r = {corr[values][r_at_best_lag]:.2f} at lag "
+        "{corr[values][best_lag]:+.0f} {corr[lag_unit]} (a positive lag means {a_name} leads)."
+    ),
+)
+
+RECIPES: tuple[Recipe, ...] = (TWO_SERIES_CORRELATION,)

@@ -1,0 +1,1 @@
+"""Evaluation tasks, checkers and the runner."""

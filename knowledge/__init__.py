@@ -1,0 +1,1 @@
+"""Vector memory (chromadb) and the offline embedder."""

@@ -1,0 +1,1 @@
+"""The session kernel: start, execute, capture outputs as compact observations."""

@@ -1,0 +1,222 @@
+"""One persistent Jupyter kernel per session, driven through jupyter_client.
+
+:func:`start_kernel` is the single place a kernel process is started, so that isolation
+(bubblewrap, limits) can wrap it. :class:`KernelSession` executes cells and turns the kernel's
+messages into compact :class:`~climcopilot.sandbox.observation.Observation` records.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+from jupyter_client import KernelManager
+
+from climcopilot.sandbox.observation import MIME, Observation
+from climcopilot.sandbox.runtime import render_tool_cell
+
+STDOUT_LIMIT = 4000  # characters of stdout kept in an observation; the rest goes to a file
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def kernel_env(workspace: Path) -> dict[str, str]:
+    """Environment of the kernel process: the parent's, plus where the workspace is."""
+    env = dict(os.environ)
+    env.update(CLIMCOPILOT_WORKSPACE=str(workspace), MPLBACKEND="Agg",
+               PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1")
+    return env
+
+
+def start_kernel(workspace: Path) -> KernelManager:
+    """Start an ipykernel with this interpreter, its cwd in ``workspace``.
+
+    The kernel talks over ``ipc`` (Unix sockets in a short private directory), not TCP, so no
+    port is opened and the transport keeps working once the kernel loses its network.
+    """
+    workspace.mkdir(parents=True, exist_ok=True)
+    sockets = Path(tempfile.mkdtemp(prefix="climcopilot-"))
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "kernel"),
+                       connection_file=str(sockets / "connection.json"))
+    km.kernel_cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    km.start_kernel(cwd=str(workspace), env=kernel_env(workspace))
+    return km
+
+
+class KernelDied(RuntimeError):
+    """The kernel process exited while a cell ran."""
+
+
+class KernelSession:
+    """A session's kernel: execute code or tool calls, get observations back.
+
+    ``timeout`` is the per-cell wall-clock limit in seconds.
+    """
+
+    def __init__(self, workspace: Path, timeout: float = 600.0) -> None:
+        self.workspace = Path(workspace)
+        self.timeout = timeout
+        self.cells: list[Observation] = []
+        self.km = start_kernel(self.workspace)
+        self.kc = self._connect()
+
+    def _connect(self) -> Any:
+        kc = self.km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        return kc
+
+    def __enter__(self) -> KernelSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop the kernel and its channels."""
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+        shutil.rmtree(Path(self.km.connection_file).parent, ignore_errors=True)
+
+    def call_tool(self, name: str, arguments: dict[str, Any]) -> Observation:
+        """Run a registered tool in the kernel (rendered as a code cell)."""
+        return self.execute(render_tool_cell(name, arguments))
+
+    def execute(self, code: str) -> Observation:
+        """Run one cell; save its figures and long output under the workspace."""
+        number = len(self.cells) + 1
+        started = time.perf_counter()
+        outputs: dict[str, Any] = {"stdout": [], "figures": [], "result": None, "error": None}
+
+        def hook(msg: dict[str, Any]) -> None:
+            self._collect(msg, outputs, number)
+
+        restarted = False
+        try:
+            self._run(code, hook, self.timeout)
+            if "matplotlib" in code or "plt." in code:
+                self._run("from climcopilot.sandbox.runtime import flush_figures as _ff\n"
+                          f"_ff('cell-{number}')", hook, 60)
+        except TimeoutError:
+            self.km.interrupt_kernel()
+            outputs["error"] = (f"TimeoutError: cell ran longer than {self.timeout:.0f} s "
+                                "and was interrupted")
+            self._drain()
+        except KernelDied:
+            restarted = True
+            self.kc.stop_channels()
+            self.km.restart_kernel(now=True)
+            self.kc = self._connect()
+            outputs["error"] = ("KernelDied: the kernel stopped during this cell; it was "
+                                "restarted and the session's variables are lost")
+        obs = self._observation(number, code, outputs, time.perf_counter() - started, restarted)
+        self.cells.append(obs)
+        return obs
+
+    def _run(self, code: str, hook: Any, timeout: float) -> None:
+        """Execute ``code`` and feed its iopub messages to ``hook`` until the kernel is idle.
+
+        Raises TimeoutError after ``timeout`` seconds and KernelDied if the process exits.
+        """
+        msg_id = self.kc.execute(code, stop_on_error=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            try:
+                msg = self.kc.get_iopub_msg(timeout=min(0.25, remaining))
+            except Empty:
+                if not self.km.is_alive():
+                    raise KernelDied from None
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+            hook(msg)
+        self._reply(msg_id)
+
+    def _reply(self, msg_id: str) -> None:
+        """Consume shell replies up to the one for ``msg_id`` (earlier ones: warm-up cells)."""
+        while True:
+            try:
+                reply = self.kc.get_shell_msg(timeout=5)
+            except Empty:
+                return
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return
+
+    def warm_up(self) -> None:
+        """Import the tool library in the kernel without waiting, so the first call is quick."""
+        self.kc.execute("import climcopilot.sandbox.runtime as _r, "
+                        "climcopilot.tools.registry as _g; _g.registry(); _r.context()",
+                        silent=True)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self.kc.get_iopub_msg(timeout=0.5)
+            except Empty:
+                return
+
+    def _collect(self, msg: dict[str, Any], out: dict[str, Any], number: int) -> None:
+        kind, content = msg["header"]["msg_type"], msg["content"]
+        if kind == "stream":
+            out["stdout"].append(content["text"])
+        elif kind in ("display_data", "execute_result"):
+            data = content.get("data", {})
+            if MIME in data:
+                payload = data[MIME]
+                if "error" in payload:
+                    out["error"] = payload["error"]
+                if "result" in payload:
+                    out["result"] = payload["result"]
+                    out["figures"].extend(payload["result"].get("figures", []))
+                    out["device"] = payload.get("device", "cpu")
+                out["figures"].extend(payload.get("figures", []))
+            elif "image/png" in data:
+                out["figures"].append(self._save_png(data["image/png"], number))
+            elif "text/plain" in data:
+                out["stdout"].append(data["text/plain"] + "\n")
+        elif kind == "error":
+            out["error"] = f"{content['ename']}: {content['evalue']}".splitlines()[0]
+            out["traceback"] = ANSI.sub("", "\n".join(content["traceback"][-3:]))
+
+    def _save_png(self, b64: str, number: int) -> str:
+        import base64
+
+        folder = self.workspace / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"cell-{number}-inline-{len(list(folder.glob('*.png'))) + 1}.png"
+        path.write_bytes(base64.b64decode(b64))
+        return str(path)
+
+    def _observation(self, number: int, code: str, out: dict[str, Any], wall: float,
+                     restarted: bool) -> Observation:
+        stdout = ANSI.sub("", "".join(out["stdout"]))
+        full = None
+        if len(stdout) > STDOUT_LIMIT:
+            folder = self.workspace / "outputs"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"cell-{number}.txt"
+            path.write_text(stdout)
+            full = str(path)
+            stdout = stdout[:STDOUT_LIMIT] + f"\n... [truncated; full output in {path}]"
+        result = out["result"]
+        ok = out["error"] is None and (result is None or _result_ok(result))
+        return Observation(cell=number, code=code, ok=ok, stdout=stdout, error=out["error"],
+                           traceback=out.get("traceback"), result=result,
+                           figures=out["figures"], full_output=full, wall_s=round(wall, 4),
+                           device=out.get("device", "cpu"),
+                           kernel_restarted=restarted)
+
+
+def _result_ok(result: dict[str, Any]) -> bool:
+    return all(c.get("passed", True) for c in result.get("checks", []))

@@ -1,0 +1,98 @@
+"""The kernel side: runs a tool inside the session kernel and publishes its result.
+
+A tool call from the agent is rendered (by :func:`render_tool_cell`) as a cell such as::
+
+    from climcopilot.sandbox.runtime import call_tool
+    call_tool('analysis.lag_correlation', {'a': 'soi', 'b': 'nino3'})
+
+Objects a tool leaves in the session (datasets, models) live in one :class:`ToolContext` per
+kernel and are also bound as variables in the user namespace, so free code cells can use them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from climcopilot.sandbox.observation import MIME
+from climcopilot.tools.base import ToolContext, ToolError
+
+_CONTEXT: ToolContext | None = None
+
+
+def render_tool_cell(name: str, arguments: dict[str, Any]) -> str:
+    """The code cell that calls tool ``name`` with JSON-like ``arguments``."""
+    return ("from climcopilot.sandbox.runtime import call_tool\n"
+            f"call_tool({name!r}, {arguments!r})")
+
+
+def resolve_device(requested: str = "auto") -> str:
+    """``cuda`` when requested or ``auto`` and a GPU is visible, else ``cpu``."""
+    if requested != "auto":
+        return requested
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def context() -> ToolContext:
+    """This kernel's tool context (workspace from ``CLIMCOPILOT_WORKSPACE``, else the cwd)."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        workspace = Path(os.environ.get("CLIMCOPILOT_WORKSPACE", os.getcwd()))
+        device = resolve_device(os.environ.get("CLIMCOPILOT_DEVICE", "auto"))
+        _CONTEXT = ToolContext(workspace=workspace, device=device)
+    return _CONTEXT
+
+
+def _publish(payload: dict[str, Any]) -> None:
+    from IPython.display import display
+
+    display({MIME: payload}, raw=True)
+
+
+def call_tool(name: str, arguments: dict[str, Any]) -> None:
+    """Run a registered tool and publish its result (or its one-line error) as JSON."""
+    from climcopilot.tools.registry import get_tool
+
+    ctx = context()
+    try:
+        result = get_tool(name).run(arguments, ctx)
+    except ToolError as exc:
+        _publish({"error": f"ToolError: {exc}"})
+        return
+    _bind_handles(result.handles, ctx)
+    _publish({"result": result.model_dump(mode="json"), "device": ctx.device})
+
+
+def _bind_handles(handles: list[str], ctx: ToolContext) -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        for h in handles:
+            if h.isidentifier() and h in ctx.store:
+                shell.user_ns[h] = ctx.store[h]
+
+
+def flush_figures(stem: str) -> None:
+    """Save and close every open pyplot figure under the workspace; publish their paths."""
+    import sys
+
+    if "matplotlib.pyplot" not in sys.modules:
+        return
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for num in plt.get_fignums():
+        path = context().figure_path(stem)
+        plt.figure(num).savefig(path, dpi=110, bbox_inches="tight")
+        paths.append(str(path))
+    plt.close("all")
+    if paths:
+        _publish({"figures": paths})

@@ -1,0 +1,1 @@
+"""Standard diagnostics on series and fields."""

@@ -1,0 +1,164 @@
+"""What a tool is: a pydantic input model, a function, and a pydantic result model with checks.
+
+A tool is declared with the :func:`tool` decorator on a plain function whose first parameter is
+annotated with the input model and whose return annotation is the result model::
+
+    class LagInput(BaseModel):
+        a: str = Field(description="handle of the first series")
+
+    class LagResult(ToolResult):
+        r: float
+
+    @tool("analysis.lag_correlation", family="analysis")
+    def lag_correlation(args: LagInput, ctx: ToolContext) -> LagResult:
+        ...
+
+The JSON schema an LLM sees is built from the same input model (:meth:`Tool.openai_schema`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+class ToolError(Exception):
+    """A tool cannot do what was asked; the message says what is wrong and what to do."""
+
+
+class Check(BaseModel):
+    """One self-check of a result (units, ranges, conservation, reference skill)."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class ToolResult(BaseModel):
+    """Base of every tool's result.
+
+    ``values`` holds the headline numbers the agent may quote ({name: number}), ``units`` their
+    units, ``handles`` the names of objects the tool left in the session (datasets, models),
+    ``figures`` paths of saved figures, ``checks`` the result's own checks, and ``summary`` one
+    sentence for the transcript.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    summary: str = ""
+    values: dict[str, float] = Field(default_factory=dict)
+    units: dict[str, str] = Field(default_factory=dict)
+    handles: list[str] = Field(default_factory=list)
+    figures: list[str] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed and every value is finite."""
+        finite = all(math.isfinite(v) for v in self.values.values())
+        return finite and all(c.passed for c in self.checks)
+
+
+@dataclass
+class ToolContext:
+    """What a running tool may touch: the session's workspace, its objects, and the device.
+
+    ``store`` maps handle names to live objects (xarray objects, trained models) kept in the
+    session's kernel between calls; ``workspace`` is the only directory a tool writes to.
+    """
+
+    workspace: Path
+    store: dict[str, Any] = field(default_factory=dict)
+    device: str = "cpu"
+
+    def figure_path(self, stem: str) -> Path:
+        """A fresh PNG path under ``workspace/figures`` (``stem``, ``stem-2``, ...)."""
+        folder = self.workspace / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        path, k = folder / f"{stem}.png", 1
+        while path.exists():
+            k += 1
+            path = folder / f"{stem}-{k}.png"
+        return path
+
+    def get(self, handle: str) -> Any:
+        """The object named ``handle``, or a ToolError listing the handles there are."""
+        if handle not in self.store:
+            known = ", ".join(sorted(self.store)) or "none yet"
+            raise ToolError(f"no object named {handle!r} in this session (known: {known})")
+        return self.store[handle]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A typed tool: ``func(args: input_model, ctx) -> result_model``."""
+
+    name: str
+    family: str
+    description: str
+    input_model: type[BaseModel]
+    result_model: type[ToolResult]
+    func: Callable[[Any, ToolContext], ToolResult]
+
+    def validate(self, arguments: dict[str, Any]) -> BaseModel:
+        """Parse arguments into the input model; a ToolError says which field is wrong."""
+        try:
+            return self.input_model.model_validate(arguments)
+        except ValidationError as exc:
+            raise ToolError(f"invalid arguments for {self.name}: {_first_error(exc)}") from None
+
+    def run(self, arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        """Validate, call, and check that the function returned its declared result model."""
+        result = self.func(self.validate(arguments), ctx)
+        if not isinstance(result, self.result_model):
+            raise TypeError(f"{self.name} returned {type(result).__name__}, "
+                            f"not {self.result_model.__name__}")
+        return result
+
+    def openai_schema(self) -> dict[str, Any]:
+        """The function-calling schema an OpenAI-compatible model sees."""
+        params = self.input_model.model_json_schema()
+        params.pop("title", None)
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name.replace(".", "__"),
+                "description": self.description,
+                "parameters": params,
+            },
+        }
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "arguments"
+    return f"{where}: {err['msg']}"
+
+
+def tool(name: str, family: str) -> Callable[[Callable], Tool]:
+    """Turn ``func(args: InputModel, ctx: ToolContext) -> ResultModel`` into a :class:`Tool`.
+
+    The description is the function's docstring; the models come from its annotations.
+    """
+    if not TOOL_NAME.match(name):
+        raise ValueError(f"tool name {name!r} must look like 'family.verb' (lower case)")
+
+    def wrap(func: Callable) -> Tool:
+        hints = get_type_hints(func)
+        first = next(iter(inspect.signature(func).parameters))
+        input_model, result_model = hints[first], hints["return"]
+        if not (issubclass(input_model, BaseModel) and issubclass(result_model, ToolResult)):
+            raise TypeError(f"{name}: annotate args with a BaseModel and return a ToolResult")
+        return Tool(name=name, family=family, description=inspect.cleandoc(func.__doc__ or ""),
+                    input_model=input_model, result_model=result_model, func=func)
+
+    return wrap

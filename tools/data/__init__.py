@@ -1,0 +1,1 @@
+"""Datasets: bundled real data, catalogs and connectors."""

