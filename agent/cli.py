@@ -100,7 +100,7 @@ def print_event(node: str, delta: dict[str, Any]) -> None:
         for step in delta.get("steps", []):
             action = Action.model_validate(step["action"])
             obs = Observation.model_validate(step["observation"])
-            mark = "ok" if obs.ok else "FAILED"
+            mark = "FAILED" if not obs.ok else "CHECK FAILED" if obs.failed_checks() else "ok"
             print(f"[{mark}] {action.label()[:100]}\n       {obs.brief(300)}")
     elif node == "answer":
         print("\n" + delta["answer"])

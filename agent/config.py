@@ -6,7 +6,7 @@
 | ``OPENAI_BASE_URL`` | any OpenAI-compatible endpoint | unset: the offline brain |
 | ``OPENAI_API_KEY`` | key for that endpoint | ``not-needed`` for local servers |
 | ``CLIMCOPILOT_MODEL`` | model name sent to the endpoint | ``gpt-4o-mini`` |
-| ``CLIMCOPILOT_BRAIN`` | ``offline``, ``openai`` or ``scripted`` | ``openai`` if an endpoint is set |
+| ``CLIMCOPILOT_BRAIN`` | ``offline``, ``openai``, ``scripted`` | ``openai`` if endpoint set |
 | ``CLIMCOPILOT_STEP_BUDGET`` | most actions per question | ``12`` |
 | ``CLIMCOPILOT_LLM_RETRIES`` | retries (with backoff) of a failed LLM request | ``2`` |
 """

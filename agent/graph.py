@@ -9,14 +9,13 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol
 
-from langgraph.graph import END, START, StateGraph
-
 from climcopilot.agent.brains.base import Brain, BrainError, successful_results
 from climcopilot.agent.entities import extract
 from climcopilot.agent.scope import in_scope
 from climcopilot.agent.state import Action, AgentState, Finish
 from climcopilot.knowledge.memory import Finding, Memory
 from climcopilot.sandbox.observation import Observation
+from langgraph.graph import END, START, StateGraph
 
 RECALL_SIMILARITY = 0.3  # findings less similar than this to the question are not recalled
 
@@ -96,8 +95,8 @@ def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
         results = successful_results(state)
         if not results and not (state.get("final") or {}).get("answer"):
             return {"status": "failed", "reason": "no step succeeded, so there is no answer"}
-        failing = [f"{c['name']} ({c.get('detail', '')})" for r in results
-                   for c in r.get("checks", []) if not c["passed"]]
+        failing = [f for s in state.get("steps", [])
+                   for f in Observation.model_validate(s["observation"]).failed_checks()]
         values, units, value_steps = {}, {}, {}
         for number, step in enumerate(state.get("steps", []), start=1):
             result = step["observation"].get("result")

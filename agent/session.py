@@ -14,8 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.sqlite import SqliteSaver
-
 from climcopilot.agent.brains.base import Brain, BrainError
 from climcopilot.agent.config import Settings
 from climcopilot.agent.graph import build_graph
@@ -25,6 +23,7 @@ from climcopilot.sandbox.kernel import KernelSession
 from climcopilot.sandbox.observation import Observation
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.registry import get_tool
+from langgraph.checkpoint.sqlite import SqliteSaver
 
 EventHandler = Callable[[str, dict[str, Any]], None]
 

@@ -12,9 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from climcopilot.knowledge.embedder import MiniLMEmbedding
+from pydantic import BaseModel, Field
 
 
 class Finding(BaseModel):

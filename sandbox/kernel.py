@@ -17,10 +17,9 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from jupyter_client import KernelManager
-
 from climcopilot.sandbox.observation import MIME, Observation
 from climcopilot.sandbox.runtime import render_tool_cell
+from jupyter_client import KernelManager
 
 STDOUT_LIMIT = 4000  # characters of stdout kept in an observation; the rest goes to a file
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -210,13 +209,10 @@ class KernelSession:
             full = str(path)
             stdout = stdout[:STDOUT_LIMIT] + f"\n... [truncated; full output in {path}]"
         result = out["result"]
-        ok = out["error"] is None and (result is None or _result_ok(result))
+        ok = out["error"] is None
         return Observation(cell=number, code=code, ok=ok, stdout=stdout, error=out["error"],
                            traceback=out.get("traceback"), result=result,
                            figures=out["figures"], full_output=full, wall_s=round(wall, 4),
                            device=out.get("device", "cpu"),
                            kernel_restarted=restarted)
 
-
-def _result_ok(result: dict[str, Any]) -> bool:
-    return all(c.get("passed", True) for c in result.get("checks", []))

@@ -13,6 +13,9 @@ MIME = "application/vnd.climcopilot.result+json"
 class Observation(BaseModel):
     """What one cell did: its outputs, kept small, with handles to anything large.
 
+    ``ok`` means the cell ran without error; whether a tool's result passed its own checks is
+    in ``result["checks"]`` (see :meth:`failed_checks`).
+
     ``result`` is the tool's result model as JSON (for tool cells); ``error`` is one line
     (``ToolError: ...`` or ``ZeroDivisionError: ...``); ``figures`` are PNG paths in the
     workspace; ``full_output`` points to the untruncated stdout when ``stdout`` was cut.
@@ -31,6 +34,11 @@ class Observation(BaseModel):
     device: str = "cpu"
     kernel_restarted: bool = False
 
+    def failed_checks(self) -> list[str]:
+        """Names and details of the result's checks that failed."""
+        checks = (self.result or {}).get("checks", [])
+        return [f"{c['name']} ({c.get('detail', '')})" for c in checks if not c["passed"]]
+
     def brief(self, limit: int = 600) -> str:
         """A short text for a language model's context: the error, else summary and values."""
         if self.error:
@@ -43,6 +51,8 @@ class Observation(BaseModel):
                 parts.append(f"handles: {self.result['handles']}")
             if self.figures:
                 parts.append(f"figures: {self.figures}")
+            if self.failed_checks():
+                parts.append(f"FAILED CHECKS: {self.failed_checks()}")
             return " | ".join(p for p in parts if p)[:limit]
         text = self.stdout.strip() or "(no output)"
         if self.figures:

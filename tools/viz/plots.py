@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import xarray as xr
-from pydantic import BaseModel, Field
-
 from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
+from pydantic import BaseModel, Field
 
 
 class LinePlotInput(BaseModel):
@@ -43,7 +42,8 @@ def line_plot(args: LinePlotInput, ctx: ToolContext) -> LinePlotResult:
                         color=f"C{i}" if axes[0] is not axes[-1] else "black", fontsize=8)
     ax.set_xlabel("time (year)")
     fig.legend(loc="upper left", fontsize=7, frameon=False)
-    ax.set_title(args.title or " and ".join(str(da.name) for da in series))
+    ax.set_title(args.title or " and ".join(da.attrs.get("long_name", str(da.name))
+                                            for da in series), fontsize=10)
     path = ctx.figure_path("series-" + "-".join(str(da.name) for da in series))
     fig.savefig(path, dpi=110, bbox_inches="tight")
     return LinePlotResult(summary=f"line plot of {', '.join(args.handles)} saved to {path}",

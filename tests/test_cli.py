@@ -1,0 +1,85 @@
+"""The command line, end to end: real graph, real kernel, real chromadb, real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import SOI_NINO3, findings_in, run_cli
+
+
+def test_ask_offline_soi_nino3_matches_published_correlation(home: Path) -> None:
+    # Published: monthly SOI and Nino-3 SST anomalies correlate at about -0.67 over their
+    # common period (the figure the walking-skeleton issue fixes as the reference).
+    proc = run_cli("ask", "--json", "--brain", "offline", SOI_NINO3)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert abs(out["values"]["r"] - (-0.67)) <= 0.03
+    assert out["status"] == "done" and "r = -0.67" in out["answer"]
+    assert out["figures"] and all(Path(f).stat().st_size > 10_000 for f in out["figures"])
+    assert [s["ok"] for s in out["steps"]] == [True] * 5
+    assert findings_in(home) == 1  # the answer was remembered with its provenance
+
+
+def test_empty_question_is_a_usage_error_and_writes_nothing(home: Path) -> None:
+    proc = run_cli("ask", "   ")
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "empty" in proc.stderr
+    assert "Traceback" not in proc.stderr and findings_in(home) == 0
+
+
+def test_out_of_scope_question_is_refused_and_writes_nothing(home: Path) -> None:
+    proc = run_cli("ask", "--json", "What is the capital of France?")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["status"] == "refused"
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Earth-science" in proc.stderr
+    assert findings_in(home) == 0
+
+
+def test_unreachable_llm_endpoint_is_one_line_and_writes_nothing(home: Path) -> None:
+    # Port 9 on loopback (discard) has no listener here: connection refused.
+    proc = run_cli("ask", "--brain", "openai", SOI_NINO3,
+                   env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+                        "CLIMCOPILOT_LLM_RETRIES": "1"})
+    assert proc.returncode == 1
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "cannot reach the LLM endpoint" in err[0], proc.stderr
+    assert "Traceback" not in proc.stderr and findings_in(home) == 0
+
+
+def test_tools_list_and_run(home: Path) -> None:
+    listed = json.loads(run_cli("tools", "list", "--json").stdout)
+    names = {t["name"] for t in listed}
+    assert {"data.open_series", "analysis.align", "analysis.lag_correlation",
+            "viz.line_plot"} <= names
+    proc = run_cli("tools", "run", "data.open_series", "--json",
+                   "--args", '{"name": "hadcrut5", "start": "1850", "end": "1900"}')
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["values"]["n"] == 51 and result["series_units"] == "degC"
+
+
+def test_bad_tool_input_is_one_line_usage_error(home: Path) -> None:
+    cases = [
+        (["tools", "run", "no.such_tool"], "unknown tool"),
+        (["tools", "run", "analysis.lag_correlation", "--args", '{"a": "x"}'], "b: Field"),
+        (["tools", "run", "analysis.lag_correlation", "--args",
+          '{"a": "x", "b": "y", "max_lag": -3}'], "max_lag"),
+        (["tools", "run", "data.open_series", "--args", "{not json"], "not valid JSON"),
+    ]
+    for argv, expected in cases:
+        proc = run_cli(*argv)
+        assert proc.returncode == 2, (argv, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1 and expected in proc.stderr, argv
+    assert findings_in(home) == 0
+
+
+def test_tool_error_inside_kernel_is_one_line(home: Path) -> None:
+    proc = run_cli("tools", "run", "data.open_series", "--args", '{"name": "atlantis"}')
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "unknown dataset 'atlantis'" in proc.stderr
+
+
+def test_version() -> None:
+    proc = run_cli("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("climcopilot ")

@@ -1,0 +1,83 @@
+"""The graph's control flow with the scripted brain: loops, budgets, checks, resume."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from climcopilot.agent.brains.scripted import ScriptedBrain
+from climcopilot.agent.config import load_settings
+from climcopilot.agent.session import Session
+
+OPEN_SOI = {"tool": "data.open_series", "arguments": {"name": "soi"}}
+MISSING = {"tool": "analysis.align", "arguments": {"a": "soi", "b": "no_such_handle"}}
+
+
+def ask(script: list[dict], question: str = "Correlate the SOI with Nino-3", **settings):
+    with Session(replace(load_settings("scripted"), **settings), ScriptedBrain(script)) as s:
+        return s.ask(question)
+
+
+def test_same_failing_action_twice_replans_then_stops(home: Path) -> None:
+    # The scripted brain repeats itself: after a re-plan it fails the same way again.
+    state = ask([OPEN_SOI, MISSING, MISSING, MISSING, MISSING])
+    assert state["status"] == "failed"
+    assert state["reason"].startswith("stuck:") and "no_such_handle" in state["reason"]
+    assert state["replans"] == 1 and len(state["steps"]) == 4
+
+
+def test_step_budget_stops_the_run(home: Path) -> None:
+    state = ask([OPEN_SOI] * 10, step_budget=3)
+    assert state["status"] == "failed" and "budget of 3" in state["reason"]
+    assert len(state["steps"]) == 3
+
+
+def test_free_code_cell_shares_the_kernel_with_tools(home: Path) -> None:
+    state = ask([OPEN_SOI, {"code": "print(round(float(soi.values[0]), 2))"},
+                 {"answer": "done"}])
+    assert state["status"] == "done"
+    assert state["steps"][1]["observation"]["stdout"].strip() == "1.5"  # first row of the file
+
+
+def test_failed_check_is_flagged_and_not_remembered(home: Path) -> None:
+    # Two series of 26 months: lag correlation runs, but n_eff < 10 fails its own check.
+    script = [{"tool": "data.open_series", "arguments": {"name": "soi", "end": "1952-02"}},
+              {"tool": "data.open_series", "arguments": {"name": "nino3", "start": "1951",
+                                                         "end": "1952-02"}},
+              {"tool": "analysis.lag_correlation",
+               "arguments": {"a": "soi", "b": "nino3", "max_lag": 1}},
+              {"answer": "weak evidence"}]
+    state = ask(script)
+    assert state["status"] == "done" and state["verified"] is False
+    assert "**unverified**" in state["answer"] and "enough independent samples" in state["answer"]
+    assert state["finding_id"] is None
+
+
+def test_session_resumes_by_id_after_a_stop(home: Path) -> None:
+    script = [OPEN_SOI, {"tool": "data.open_series", "arguments": {"name": "nino3"}},
+              {"tool": "analysis.lag_correlation", "arguments": {"a": "soi", "b": "nino3"}},
+              {"answer": "resumed"}]
+    settings = load_settings("scripted")
+    with Session(settings, ScriptedBrain(script)) as first:
+        inputs = {"question": "Correlate the SOI with Nino-3", "session_id": first.id,
+                  "status": "running", "steps": [], "replans": 0, "check_retries": 0}
+        observed = 0
+        for update in first.graph.stream(inputs, first._config(first.id),
+                                         stream_mode="updates"):
+            observed += "observe" in update
+            if observed == 2:
+                break  # the process "stops" after two steps; the checkpoint holds them
+        session_id = first.id
+    with Session(settings, ScriptedBrain(script), session_id) as second:
+        state = second.resume()
+    assert state["status"] == "done" and len(state["steps"]) == 3
+    assert abs(state["values"]["r"] + 0.67) <= 0.03  # soi and nino3 were replayed in the kernel
+
+
+def test_unknown_session_cannot_resume(home: Path) -> None:
+    from climcopilot.agent.brains.base import BrainError
+
+    with Session(load_settings("scripted"), ScriptedBrain([]), "nope") as s:
+        with pytest.raises(BrainError, match="no session 'nope'"):
+            s.resume()
