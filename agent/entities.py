@@ -22,10 +22,13 @@ DOMAIN_WORDS = (
 
 @dataclass
 class Entities:
-    """What a question names: bundled series keys in order of appearance."""
+    """What a question names: bundled series keys in order of appearance, domain words, and
+    the years it mentions (four-digit numbers 1000-2199, in order)."""
 
+    text: str = ""
     series: list[str] = field(default_factory=list)
     domain_words: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
 
 
 def _alias_patterns() -> list[tuple[re.Pattern[str], str]]:
@@ -52,4 +55,5 @@ def extract(question: str) -> Entities:
         if key not in series:
             series.append(key)
     words = [w for w in DOMAIN_WORDS if re.search(rf"(?<!\w){re.escape(w)}", text)]
-    return Entities(series=series, domain_words=words)
+    years = [int(y) for y in re.findall(r"(?<!\d)(1\d{3}|20\d{2}|21\d{2})(?!\d)", text)]
+    return Entities(text=text, series=series, domain_words=words, years=years)

@@ -76,7 +76,7 @@ def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
         obs = engine.execute(action)
         update: dict[str, Any] = {
             "steps": [{"action": action.model_dump(), "observation": obs.model_dump()}],
-            "pending": None, "feedback": None if obs.ok else obs.error}
+            "pending": None, "feedback": None}
         if obs.ok:
             return update
         failed_before = any(

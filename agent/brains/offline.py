@@ -1,7 +1,7 @@
 """The offline brain: routes a question to a recipe and runs it, with no network and no LLM.
 
 Routing is by embedding similarity of the question to each recipe's example questions, among
-the recipes whose needs the question's entities meet (e.g. two named series).
+the recipes whose needs the question's entities meet (named series, keywords).
 """
 
 from __future__ import annotations
@@ -10,19 +10,28 @@ from typing import Any
 
 import numpy as np
 from climcopilot.agent.brains.base import Brain, BrainError, successful_results
-from climcopilot.agent.entities import extract
+from climcopilot.agent.entities import Entities, extract
 from climcopilot.agent.recipes import RECIPES, Recipe, fill
 from climcopilot.agent.state import Action, AgentState, Decision, Finish
 from climcopilot.knowledge.embedder import embed
 from climcopilot.tools.data.bundled import BUNDLED
 
 
-def _slots(series: list[str]) -> dict[str, Any]:
-    slots: dict[str, Any] = {}
+def _slots(recipe: Recipe, series: list[str], years: list[int]) -> dict[str, Any]:
+    """Template slots: ``a``/``a_name``... for the series, ``years``, then the defaults."""
+    slots: dict[str, Any] = dict(recipe.defaults)
     for letter, key in zip("abcd", series):
         slots[letter] = key
         slots[f"{letter}_name"] = BUNDLED[key].long_name
+    if years:
+        slots["years"] = years
     return slots
+
+
+def _fits(recipe: Recipe, entities: Entities) -> bool:
+    if len(entities.series) < recipe.needs_series:
+        return False
+    return not recipe.keywords or any(k in entities.text for k in recipe.keywords)
 
 
 def _recipe(name: str) -> Recipe:
@@ -34,25 +43,31 @@ class OfflineBrain(Brain):
 
     def plan(self, state: AgentState) -> tuple[list[str], dict[str, Any]]:
         question = state["question"]
-        series = extract(question).series
-        candidates = [r for r in RECIPES if len(series) >= r.needs_series]
-        if not candidates:
-            known = ", ".join(BUNDLED)
+        entities = extract(question)
+        candidates = [r for r in RECIPES if _fits(r, entities)]
+        scores = []
+        if candidates:
+            vectors = embed([question, *(e for r in candidates for e in r.examples)])
+            i = 1
+            for r in candidates:
+                scores.append(float(np.max(vectors[i:i + len(r.examples)] @ vectors[0])))
+                i += len(r.examples)
+        ranked = sorted(zip(scores, candidates), key=lambda p: -p[0])
+        chosen = [(s, r) for s, r in ranked if s >= r.min_similarity]
+        if not chosen:
             raise BrainError("the offline brain has no recipe for this question; name two "
-                             f"bundled series ({known}) or set OPENAI_BASE_URL to use an LLM")
-        vectors = embed([question, *(e for r in candidates for e in r.examples)])
-        scores, i = [], 1
-        for r in candidates:
-            scores.append(float(np.max(vectors[i:i + len(r.examples)] @ vectors[0])))
-            i += len(r.examples)
-        best = candidates[int(np.argmax(scores))]
-        chosen = series[: best.needs_series]
-        plan = [fill(line, _slots(chosen)) for line in best.plan]
-        return plan, {"recipe": best.name, "series": chosen, "similarity": max(scores)}
+                             f"bundled series ({', '.join(BUNDLED)}), see README for the "
+                             "questions it answers, or set OPENAI_BASE_URL to use an LLM")
+        score, best = chosen[0]
+        memo = {"recipe": best.name, "series": entities.series[: best.needs_series],
+                "years": entities.years, "similarity": score}
+        slots = _slots(best, memo["series"], memo["years"])
+        return [fill(line, slots) for line in best.plan], memo
 
     def decide(self, state: AgentState) -> Decision:
         memo = state["memo"]
-        recipe, slots = _recipe(memo["recipe"]), _slots(memo["series"])
+        recipe = _recipe(memo["recipe"])
+        slots = _slots(recipe, memo["series"], memo["years"])
         done = len(successful_results(state))
         if done >= len(recipe.steps):
             return Finish()
@@ -63,4 +78,5 @@ class OfflineBrain(Brain):
         memo = state["memo"]
         recipe = _recipe(memo["recipe"])
         named = dict(zip((s.name for s in recipe.steps), successful_results(state)))
-        return recipe.answer.format(**_slots(memo["series"]), **named)
+        slots = _slots(recipe, memo["series"], memo["years"])
+        return recipe.answer.format(**slots, **named)

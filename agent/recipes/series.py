@@ -1,45 +1,8 @@
-"""Recipes: multi-step plans over the typed tools that the offline brain can run unaided.
-
-A recipe is data: example questions (for routing by embedding similarity), what it needs from
-the question (``needs``: how many named series), its steps as tool calls whose arguments are
-templates over the question's entities, and an answer template over the steps' results.
-Templates use :meth:`str.format`: ``{a}``, ``{b}`` are series keys, ``{a_name}`` their long
-names, ``{corr[values][r]:.2f}`` a value from the step named ``corr``.
-"""
+"""Recipes over two bundled series: correlation and lead-lag."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-
-@dataclass(frozen=True)
-class RecipeStep:
-    name: str
-    tool: str
-    arguments: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Recipe:
-    name: str
-    examples: tuple[str, ...]
-    needs_series: int
-    plan: tuple[str, ...]
-    steps: tuple[RecipeStep, ...]
-    answer: str
-
-
-def fill(template: Any, slots: dict[str, Any]) -> Any:
-    """Format every string inside ``template`` (nested lists and dicts) with ``slots``."""
-    if isinstance(template, str):
-        return template.format(**slots)
-    if isinstance(template, list):
-        return [fill(t, slots) for t in template]
-    if isinstance(template, dict):
-        return {k: fill(v, slots) for k, v in template.items()}
-    return template
-
+from climcopilot.agent.recipes.base import Recipe, RecipeStep
 
 TWO_SERIES_CORRELATION = Recipe(
     name="two_series_correlation",
@@ -51,7 +14,6 @@ TWO_SERIES_CORRELATION = Recipe(
         "Is there a lagged relationship between two climate indices?",
         "Which leads, A or B, and at what lag?",
     ),
-    needs_series=2,
     plan=(
         "Open {a_name} and {b_name} from the bundled real data.",
         "Put both on a common time axis over their overlap.",
@@ -73,6 +35,8 @@ TWO_SERIES_CORRELATION = Recipe(
         "The strongest lagged correlation is r = {corr[values][r_at_best_lag]:.2f} at lag "
         "{corr[values][best_lag]:+.0f} {corr[lag_unit]} (a positive lag means {a_name} leads)."
     ),
+    needs_series=2,
+    min_similarity=0.2,
 )
 
-RECIPES: tuple[Recipe, ...] = (TWO_SERIES_CORRELATION,)
+RECIPES = (TWO_SERIES_CORRELATION,)

@@ -1,0 +1,8 @@
+"""Recipes for the offline brain, one module per tool family; ``RECIPES`` collects them all."""
+
+from climcopilot.agent.recipes.base import Recipe, RecipeStep, fill
+from climcopilot.agent.recipes.series import RECIPES as SERIES_RECIPES
+
+RECIPES: tuple[Recipe, ...] = (*SERIES_RECIPES,)
+
+__all__ = ["RECIPES", "Recipe", "RecipeStep", "fill"]
