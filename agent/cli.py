@@ -18,6 +18,7 @@ from climcopilot.agent.brains.base import BrainError
 from climcopilot.agent.config import load_settings
 from climcopilot.agent.state import Action, AgentState
 from climcopilot.knowledge.memory import MemoryStoreError
+from climcopilot.sandbox.isolation import SandboxPolicy, describe
 from climcopilot.sandbox.observation import Observation
 from climcopilot.tools.base import ToolError
 
@@ -36,7 +37,13 @@ def build_parser() -> Parser:
     p.add_argument("--version", action="version", version=f"climcopilot {version('climcopilot')}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
+    def sandbox_option(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("--no-sandbox", action="store_true",
+                         help="run the kernel without bubblewrap (limits and a scrubbed "
+                              "environment only)")
+
     def brain_options(cmd: argparse.ArgumentParser) -> None:
+        sandbox_option(cmd)
         cmd.add_argument("--brain", choices=["offline", "openai", "scripted"],
                          help="who decides the steps (default: openai if OPENAI_BASE_URL is "
                               "set, else offline)")
@@ -60,6 +67,24 @@ def build_parser() -> Parser:
     trun.add_argument("name")
     trun.add_argument("--args", default="{}", help="arguments as a JSON object")
     trun.add_argument("--json", action="store_true")
+    sandbox_option(trun)
+
+    sandbox = sub.add_parser("sandbox", help="run code in a fresh sandboxed kernel")
+    ssub = sandbox.add_subparsers(dest="sandbox_command", required=True, parser_class=Parser)
+    sexec = ssub.add_parser("exec", help="run code cells one after another in one kernel")
+    sexec.add_argument("file", nargs="?", type=Path, help="a Python file to run as one cell")
+    sexec.add_argument("-c", "--code", action="append", default=[],
+                       help="a cell of code (repeat for several cells)")
+    sexec.add_argument("--timeout", type=float, default=600.0, help="seconds per cell")
+    sexec.add_argument("--json", action="store_true", help="print the observations as JSON")
+    sandbox_option(sexec)
+
+    sub.add_parser("doctor", help="check the install: kernel, sandbox, memory, embedder, "
+                                  "endpoint, GPU")
+
+    export = sub.add_parser("export", help="write a session as a notebook")
+    export.add_argument("session_id")
+    export.add_argument("--to", type=Path, required=True, help="the .ipynb file to write")
     return p
 
 
@@ -68,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     try:
         args = build_parser().parse_args(argv)
-        handler = {"ask": cmd_ask, "chat": cmd_chat, "tools": cmd_tools}[args.command]
+        handler = {"ask": cmd_ask, "chat": cmd_chat, "tools": cmd_tools, "sandbox": cmd_sandbox,
+                   "doctor": cmd_doctor, "export": cmd_export}[args.command]
         return handler(args)
     except UsageError as exc:
         print(f"climcopilot: usage error: {exc}", file=sys.stderr)
@@ -87,7 +113,11 @@ def _session(args: argparse.Namespace, session_id: str | None = None) -> Any:
     if args.script is not None and not args.script.is_file():
         raise UsageError(f"script file {args.script} does not exist")
     settings = load_settings(args.brain)
-    return Session(settings, make_brain(settings, args.script), session_id)
+    return Session(settings, make_brain(settings, args.script), session_id, _policy(args))
+
+
+def _policy(args: argparse.Namespace) -> SandboxPolicy:
+    return SandboxPolicy.from_env(isolate=not args.no_sandbox)
 
 
 def print_event(node: str, delta: dict[str, Any]) -> None:
@@ -132,6 +162,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
                          "correlation between SOI and Nino-3?\"")
     with _session(args, args.resume) as session:
         stream = None if args.json else print_event
+        if stream is not None:
+            print(describe(session.policy))
         if args.resume:
             state = session.resume(stream)
         else:
@@ -143,6 +175,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     with _session(args) as session:
         print(f"ClimCopilot chat, session {session.id} ({session.brain.name} brain). "
               "Ctrl-D to leave.")
+        print(describe(session.policy))
         while True:
             try:
                 question = input("\n> ").strip()
@@ -181,7 +214,7 @@ def cmd_tools(args: argparse.Namespace) -> int:
     from climcopilot.sandbox.kernel import KernelSession
 
     settings = load_settings()
-    with KernelSession(settings.workspace(new_session_id())) as kernel:
+    with KernelSession(settings.workspace(new_session_id()), policy=_policy(args)) as kernel:
         obs = kernel.call_tool(tool.name, arguments)
     if obs.error:
         raise ToolError(obs.error.removeprefix("ToolError: "))
@@ -195,6 +228,62 @@ def cmd_tools(args: argparse.Namespace) -> int:
         for figure in result.get("figures", []):
             print(f"  figure: {figure}")
     return 0 if obs.ok else 1
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from climcopilot.agent.session import new_session_id
+    from climcopilot.sandbox.kernel import KernelSession
+
+    cells = list(args.code)
+    if args.file is not None:
+        try:
+            cells.append(args.file.read_text())
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+    if not cells:
+        raise UsageError("give code with -c CODE (repeatable) or a file")
+    workspace = load_settings().workspace(new_session_id())
+    with KernelSession(workspace, timeout=args.timeout, policy=_policy(args)) as kernel:
+        if not args.json:
+            print(kernel.status, file=sys.stderr)
+        observations = [kernel.execute(code) for code in cells]
+    if args.json:
+        print(json.dumps({"sandbox": kernel.status, "workspace": str(workspace),
+                          "cells": [o.model_dump() for o in observations]}, indent=2))
+    else:
+        for obs in observations:
+            sys.stdout.write(obs.stdout)
+    for obs in observations:
+        if obs.error:
+            print(f"climcopilot: cell {obs.cell}: {obs.error}", file=sys.stderr)
+    return 0 if all(o.ok for o in observations) else 1
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from climcopilot.agent.doctor import run_checks
+
+    essential_ok = True
+    for check in run_checks(load_settings()):
+        essential_ok &= check.ok or not check.essential
+        print(f"{'ok  ' if check.ok else 'FAIL' if check.essential else 'warn'}  "
+              f"{check.name:9s} {check.detail}")
+    return 0 if essential_ok else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from climcopilot.agent.session import load_state
+    from climcopilot.sandbox.export import session_notebook, write_notebook
+
+    if args.to.suffix != ".ipynb":
+        raise UsageError(f"--to {args.to} must end in .ipynb")
+    state = load_state(load_settings(), args.session_id)
+    header = f"# {state.get('question', '')}\n\n**Plan**\n\n" + "\n".join(
+        f"{i}. {line}" for i, line in enumerate(state.get("plan", []), start=1))
+    cells = [Observation.model_validate(s["observation"]) for s in state.get("steps", [])]
+    footer = "## Answer\n\n" + (state.get("answer") or f"(no answer: {state.get('reason')})")
+    path = write_notebook(session_notebook(header, cells, footer), args.to)
+    print(f"wrote {path} ({sum(1 for c in cells if c.ok and c.code)} code cells)")
+    return 0
 
 
 if __name__ == "__main__":

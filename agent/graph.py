@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol
 
+from langgraph.graph import END, START, StateGraph
+
 from climcopilot.agent.brains.base import Brain, BrainError, successful_results
 from climcopilot.agent.entities import extract
 from climcopilot.agent.scope import in_scope
 from climcopilot.agent.state import Action, AgentState, Finish
 from climcopilot.knowledge.memory import Finding, Memory
 from climcopilot.sandbox.observation import Observation
-from langgraph.graph import END, START, StateGraph
 
 RECALL_SIMILARITY = 0.3  # findings less similar than this to the question are not recalled
 

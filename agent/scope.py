@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from climcopilot.agent.entities import Entities
 from climcopilot.knowledge.embedder import embed
 

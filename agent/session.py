@@ -14,16 +14,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from langgraph.checkpoint.sqlite import SqliteSaver
+
 from climcopilot.agent.brains.base import Brain, BrainError
 from climcopilot.agent.config import Settings
 from climcopilot.agent.graph import build_graph
 from climcopilot.agent.state import Action, AgentState
 from climcopilot.knowledge.memory import Memory
+from climcopilot.sandbox.isolation import SandboxPolicy
 from climcopilot.sandbox.kernel import KernelSession
 from climcopilot.sandbox.observation import Observation
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.registry import get_tool
-from langgraph.checkpoint.sqlite import SqliteSaver
 
 EventHandler = Callable[[str, dict[str, Any]], None]
 
@@ -51,11 +53,23 @@ def make_brain(settings: Settings, script: Path | None = None) -> Brain:
     raise BrainError(f"unknown brain {settings.brain!r}; use offline, openai or scripted")
 
 
+def load_state(settings: Settings, session_id: str) -> dict[str, Any]:
+    """The last checkpointed state of a session's first question (BrainError if unknown)."""
+    if settings.checkpoints.exists():
+        with sqlite3.connect(settings.checkpoints) as db:
+            saved = SqliteSaver(db).get_tuple({"configurable": {"thread_id": session_id}})
+        if saved is not None:
+            return saved.checkpoint["channel_values"]
+    raise BrainError(f"no session {session_id!r} in {settings.checkpoints}")
+
+
 class Session:
     """Everything one conversation holds. Use as a context manager to stop the kernel."""
 
-    def __init__(self, settings: Settings, brain: Brain, session_id: str | None = None) -> None:
+    def __init__(self, settings: Settings, brain: Brain, session_id: str | None = None,
+                 policy: SandboxPolicy | None = None) -> None:
         self.settings = settings
+        self.policy = policy or SandboxPolicy.from_env()
         self.brain = brain
         self.step_budget = settings.step_budget
         self.id = session_id or new_session_id()
@@ -82,7 +96,7 @@ class Session:
     @property
     def kernel(self) -> KernelSession:
         if self._kernel is None:
-            self._kernel = KernelSession(self.workspace)
+            self._kernel = KernelSession(self.workspace, policy=self.policy)
             self._kernel.warm_up()
         return self._kernel
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from climcopilot.agent.brains.base import Brain, BrainError, successful_results
 from climcopilot.agent.entities import Entities, extract
 from climcopilot.agent.recipes import RECIPES, Recipe, fill

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import openai
+
 from climcopilot.agent.brains.base import Brain, BrainError
 from climcopilot.agent.config import Settings
 from climcopilot.agent.state import Action, AgentState, Decision, Finish

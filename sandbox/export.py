@@ -1,0 +1,55 @@
+"""A session as a notebook: the question, every cell the kernel ran with its outputs, the answer.
+
+The notebook re-runs top to bottom in a plain Jupyter kernel (e.g. with nbclient): tool cells
+import the tool library and call it, exactly as they ran in the session.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from climcopilot.sandbox.observation import MIME, Observation
+
+
+def _outputs(obs: Observation) -> list[nbformat.NotebookNode]:
+    outputs = []
+    if obs.stdout:
+        outputs.append(new_output("stream", name="stdout", text=obs.stdout))
+    if obs.result is not None:
+        outputs.append(new_output("display_data", data={
+            MIME: {"result": obs.result}, "text/plain": obs.brief()}))
+    for figure in obs.figures:
+        path = Path(figure)
+        if path.is_file():
+            png = base64.b64encode(path.read_bytes()).decode()
+            outputs.append(new_output("display_data", data={"image/png": png}))
+    if obs.error:
+        name, _, value = obs.error.partition(": ")
+        outputs.append(new_output("error", ename=name, evalue=value, traceback=[obs.error]))
+    return outputs
+
+
+def session_notebook(header: str, cells: list[Observation], footer: str) -> nbformat.NotebookNode:
+    """Markdown ``header``, one code cell per observation (only those that ran without
+    error, so the notebook re-runs cleanly), markdown ``footer``."""
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    nb.cells.append(new_markdown_cell(header))
+    for number, obs in enumerate((c for c in cells if c.ok and c.code), start=1):
+        nb.cells.append(new_code_cell(obs.code, outputs=_outputs(obs), execution_count=number))
+    nb.cells.append(new_markdown_cell(footer))
+    return nb
+
+
+def write_notebook(nb: nbformat.NotebookNode, path: Path) -> Path:
+    """Write ``nb`` to ``path`` (parents created); refuses to overwrite a non-notebook."""
+    path = Path(path)
+    if path.suffix != ".ipynb":
+        raise ValueError(f"{path} must end in .ipynb")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path

@@ -1,0 +1,45 @@
+"""A session exports as a notebook that re-runs top to bottom with nbclient."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+from conftest import run_cli
+from nbclient import NotebookClient
+
+
+def test_exported_session_reruns_with_nbclient(home: Path, tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([
+        {"tool": "data.open_series", "arguments": {"name": "hadcrut5"}},
+        {"code": "import matplotlib.pyplot as plt\nplt.plot(hadcrut5['time'], hadcrut5)\n"
+                 "print(round(float(hadcrut5.sel(time='1850').item()), 3))"},
+        {"answer": "plotted"}]))
+    asked = run_cli("ask", "--json", "--brain", "scripted", "--script", str(script),
+                    "Plot the HadCRUT5 global temperature")
+    assert asked.returncode == 0, asked.stderr
+    session_id = json.loads(asked.stdout)["session_id"]
+    target = tmp_path / "out" / "session.ipynb"
+    proc = run_cli("export", session_id, "--to", str(target))
+    assert proc.returncode == 0, proc.stderr
+    nb = nbformat.read(str(target), as_version=4)
+    assert nb.cells[0].source.startswith("# Plot the HadCRUT5 global temperature")
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code", "markdown"]
+    run_dir = tmp_path / "rerun"
+    run_dir.mkdir()
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(run_dir)}}).execute()
+    printed = "".join(o.get("text", "") for o in nb.cells[2].outputs if o.output_type == "stream")
+    # Independent route: the first row of the HadCRUT5 annual file is 1850, -0.41765878 degC.
+    assert printed.strip() == "-0.418"
+    assert any("image/png" in o.get("data", {}) for o in nb.cells[2].outputs)
+
+
+def test_export_of_unknown_session_is_one_line(home: Path, tmp_path: Path) -> None:
+    proc = run_cli("export", "no-such-session", "--to", str(tmp_path / "x.ipynb"))
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "no session 'no-such-session'" in proc.stderr
+    bad = run_cli("export", "x", "--to", str(tmp_path / "x.txt"))
+    assert bad.returncode == 2 and "must end in .ipynb" in bad.stderr
