@@ -8,6 +8,11 @@ QUESTION ?= What is the correlation between the Southern Oscillation Index and t
 .PHONY: install demo test test-slow lint bench clean
 
 $(STAMP): pyproject.toml
+	# bubblewrap isolates the kernel; installed here when we are root and it is missing.
+	command -v bwrap >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+		apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
+		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1) || \
+		echo "bubblewrap could not be installed: the kernel will run without isolation"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# CPU build of torch first, so a CPU machine does not pull a multi-GB CUDA build.

@@ -12,8 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from climcopilot.knowledge.embedder import MiniLMEmbedding
 from pydantic import BaseModel, Field
+
+from climcopilot.knowledge.embedder import MiniLMEmbedding
 
 
 class Finding(BaseModel):

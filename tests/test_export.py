@@ -9,6 +9,8 @@ import nbformat
 from conftest import run_cli
 from nbclient import NotebookClient
 
+from climcopilot.sandbox.observation import MIME
+
 
 def test_exported_session_reruns_with_nbclient(home: Path, tmp_path: Path) -> None:
     script = tmp_path / "script.json"
@@ -34,7 +36,10 @@ def test_exported_session_reruns_with_nbclient(home: Path, tmp_path: Path) -> No
     printed = "".join(o.get("text", "") for o in nb.cells[2].outputs if o.output_type == "stream")
     # Independent route: the first row of the HadCRUT5 annual file is 1850, -0.41765878 degC.
     assert printed.strip() == "-0.418"
-    assert any("image/png" in o.get("data", {}) for o in nb.cells[2].outputs)
+    # The tool cell re-ran to the same result as in the session.
+    original = json.loads(asked.stdout)["steps"][0]["summary"]
+    rerun = [o["data"][MIME]["result"] for o in nb.cells[1].outputs if MIME in o.get("data", {})]
+    assert rerun and rerun[0]["summary"] in original
 
 
 def test_export_of_unknown_session_is_one_line(home: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from climcopilot.agent.brains.scripted import ScriptedBrain
 from climcopilot.agent.config import load_settings
 from climcopilot.agent.session import Session
