@@ -24,6 +24,7 @@ from climcopilot.knowledge.memory import Memory
 from climcopilot.sandbox.isolation import SandboxPolicy
 from climcopilot.sandbox.kernel import KernelSession
 from climcopilot.sandbox.observation import Observation
+from climcopilot.sandbox.runtime import render_tool_cell
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.registry import get_tool
 
@@ -112,17 +113,25 @@ class Session:
 
     def execute(self, action: Action) -> Observation:
         """Run an action; arguments are validated here first, so bad ones never reach the
-        kernel."""
+        kernel. After a kernel restart the earlier successful cells are replayed, and the
+        observation says so."""
         if action.kind == "invalid":
             return Observation(cell=0, code=action.raw or "", ok=False, error=action.error)
         if action.kind == "code":
-            return self.kernel.execute(action.code or "")
-        try:
-            tool = get_tool(action.tool or "")
-            tool.validate(action.arguments)
-        except ToolError as exc:
-            return Observation(cell=0, code="", ok=False, error=f"ToolError: {exc}")
-        return self.kernel.call_tool(tool.name, action.arguments)
+            code = action.code or ""
+        else:
+            try:
+                tool = get_tool(action.tool or "")
+                tool.validate(action.arguments)
+            except ToolError as exc:
+                return Observation(cell=0, code="", ok=False, error=f"ToolError: {exc}")
+            code = render_tool_cell(tool.name, action.arguments)
+        earlier = [c.code for c in self.kernel.cells if c.ok]
+        obs = self.kernel.execute(code)
+        if obs.kernel_restarted and earlier:
+            rebuilt = self.kernel.replay(earlier)
+            obs.error = f"{obs.error}; replayed {rebuilt} of {len(earlier)} earlier cells"
+        return obs
 
     def _config(self, thread: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread},
@@ -151,7 +160,6 @@ class Session:
             raise BrainError(f"no session {self.id!r} in {self.settings.checkpoints}")
         if not snapshot.next:
             return snapshot.values
-        for step in snapshot.values.get("steps", []):
-            if step["observation"]["ok"] and step["observation"]["code"]:
-                self.kernel.execute(step["observation"]["code"])
+        self.kernel.replay([s["observation"]["code"] for s in snapshot.values.get("steps", [])
+                            if s["observation"]["ok"] and s["observation"]["code"]])
         return self._stream(None, self.id, on_event)

@@ -106,6 +106,14 @@ class KernelSession:
         remove_cgroup(sockets.name)
         shutil.rmtree(sockets, ignore_errors=True)
 
+    def replay(self, codes: list[str]) -> int:
+        """Re-run ``codes`` (cells that succeeded before a restart) to rebuild the kernel's
+        state; returns how many succeeded again. Replayed cells are not recorded."""
+        recorded = len(self.cells)
+        ok = sum(self.execute(code).ok for code in codes)
+        del self.cells[recorded:]
+        return ok
+
     def call_tool(self, name: str, arguments: dict[str, Any]) -> Observation:
         """Run a registered tool in the kernel (rendered as a code cell)."""
         return self.execute(render_tool_cell(name, arguments))

@@ -82,3 +82,11 @@ def test_unknown_session_cannot_resume(home: Path) -> None:
     with Session(load_settings("scripted"), ScriptedBrain([]), "nope") as s:
         with pytest.raises(BrainError, match="no session 'nope'"):
             s.resume()
+
+
+def test_kernel_death_midway_is_reported_and_state_replayed(home: Path) -> None:
+    state = ask([OPEN_SOI, {"code": "import os\nos._exit(1)"},
+                 {"code": "print(float(soi.values[0]))"}, {"answer": "done"}])
+    died = state["steps"][1]["observation"]
+    assert died["kernel_restarted"] and "replayed 1 of 1 earlier cells" in died["error"]
+    assert state["steps"][2]["observation"]["stdout"].strip() == "1.5"  # soi was rebuilt

@@ -1,8 +1,9 @@
 """Recipes for the offline brain, one module per tool family; ``RECIPES`` collects them all."""
 
 from climcopilot.agent.recipes.base import Recipe, RecipeStep, fill
+from climcopilot.agent.recipes.data import RECIPES as DATA_RECIPES
 from climcopilot.agent.recipes.series import RECIPES as SERIES_RECIPES
 
-RECIPES: tuple[Recipe, ...] = (*SERIES_RECIPES,)
+RECIPES: tuple[Recipe, ...] = (*SERIES_RECIPES, *DATA_RECIPES)
 
 __all__ = ["RECIPES", "Recipe", "RecipeStep", "fill"]
