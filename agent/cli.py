@@ -79,6 +79,26 @@ def build_parser() -> Parser:
     sexec.add_argument("--json", action="store_true", help="print the observations as JSON")
     sandbox_option(sexec)
 
+    memory = sub.add_parser("memory", help="look into and manage what ClimCopilot remembers")
+    msub = memory.add_subparsers(dest="memory_command", required=True, parser_class=Parser)
+    mlist = msub.add_parser("list", help="list findings and skills")
+    mlist.add_argument("--kind", choices=["finding", "skill"])
+    msearch = msub.add_parser("search", help="records nearest a query (meaning + keywords)")
+    msearch.add_argument("query")
+    msearch.add_argument("--kind", choices=["finding", "skill"], default="finding")
+    for name, what in [("show", "print one record as JSON"), ("forget", "remove one record")]:
+        msub.add_parser(name, help=what).add_argument("record_id")
+    msub.add_parser("export", help="write every record to a JSON file").add_argument(
+        "file", type=Path)
+    msub.add_parser("import", help="add the records of an export").add_argument(
+        "file", type=Path)
+    feedback = msub.add_parser("feedback", help="count a session's answer as good or bad for "
+                                                "the skill it used")
+    feedback.add_argument("session_id")
+    feedback.add_argument("verdict", choices=["good", "bad"])
+    for cmd in (mlist, msearch):
+        cmd.add_argument("--json", action="store_true")
+
     sub.add_parser("doctor", help="check the install: kernel, sandbox, memory, embedder, "
                                   "endpoint, GPU")
 
@@ -94,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         handler = {"ask": cmd_ask, "chat": cmd_chat, "tools": cmd_tools, "sandbox": cmd_sandbox,
-                   "doctor": cmd_doctor, "export": cmd_export}[args.command]
+                   "doctor": cmd_doctor, "export": cmd_export,
+                   "memory": cmd_memory}[args.command]
         return handler(args)
     except UsageError as exc:
         print(f"climcopilot: usage error: {exc}", file=sys.stderr)
@@ -105,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("climcopilot: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+        sys.stderr.close()
+        return 0
 
 
 def _session(args: argparse.Namespace, session_id: str | None = None) -> Any:
@@ -283,6 +307,43 @@ def cmd_export(args: argparse.Namespace) -> int:
     footer = "## Answer\n\n" + (state.get("answer") or f"(no answer: {state.get('reason')})")
     path = write_notebook(session_notebook(header, cells, footer), args.to)
     print(f"wrote {path} ({sum(1 for c in cells if c.ok and c.code)} code cells)")
+    return 0
+
+
+def cmd_memory(args: argparse.Namespace) -> int:
+    from climcopilot.agent.graph import reinforce_skill
+    from climcopilot.agent.session import load_state
+    from climcopilot.knowledge.memory import Memory
+
+    settings = load_settings()
+    memory = Memory(settings.home)
+    command = args.memory_command
+    if command in ("list", "search"):
+        if command == "list":
+            records = [r for r in memory.records.values() if args.kind in (None, r.kind)]
+            rows = [(r, None) for r in records]
+        else:
+            rows = memory.search(args.query, k=10, kind=args.kind)
+        if args.json:
+            print(json.dumps([{**r.model_dump(), "score": s} for r, s in rows], indent=2))
+        for r, score in [] if args.json else rows:
+            print(r.summary() + ("" if score is None else f"  (score {score:.2f})"))
+    elif command == "show":
+        print(memory.get(args.record_id).model_dump_json(indent=2))
+    elif command == "forget":
+        memory.forget(args.record_id)
+        print(f"forgot {args.record_id}")
+    elif command == "export":
+        print(f"exported {memory.export(args.file)} records to {args.file}")
+    elif command == "import":
+        print(f"imported {memory.import_(args.file)} records from {args.file}")
+    else:
+        state = load_state(settings, args.session_id)
+        key = (state.get("memo") or {}).get("skill_key")
+        if not key:
+            raise MemoryStoreError(f"session {args.session_id} used no skill to score")
+        reinforce_skill(memory, state, "feedback", success=args.verdict == "good")
+        print(f"counted a {args.verdict} answer for skill {key}")
     return 0
 
 

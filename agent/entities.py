@@ -26,6 +26,7 @@ class Entities:
     the years it mentions (four-digit numbers 1000-2199, in order)."""
 
     text: str = ""
+    generalized: str = ""  # the text with each named series replaced by "series A", "B", ...
     series: list[str] = field(default_factory=list)
     domain_words: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
@@ -44,16 +45,20 @@ def extract(question: str) -> Entities:
     """Series named in ``question`` (first mention order, no repeats) and domain words."""
     text = plain(question)
     taken = [False] * len(text)
-    hits: list[tuple[int, str]] = []
+    hits: list[tuple[int, int, str]] = []
     for pattern, key in _PATTERNS:
         for m in pattern.finditer(text):
             if not any(taken[m.start():m.end()]):
                 taken[m.start():m.end()] = [True] * (m.end() - m.start())
-                hits.append((m.start(), key))
+                hits.append((m.start(), m.end(), key))
     series: list[str] = []
-    for _, key in sorted(hits):
+    generalized, last = [], 0
+    for start, end, key in sorted(hits):
         if key not in series:
             series.append(key)
+        generalized += [text[last:start], f"series {'ABCDEFGH'[series.index(key) % 8]}"]
+        last = end
     words = [w for w in DOMAIN_WORDS if re.search(rf"(?<!\w){re.escape(w)}", text)]
     years = [int(y) for y in re.findall(r"(?<!\d)(1\d{3}|20\d{2}|21\d{2})(?!\d)", text)]
-    return Entities(text=text, series=series, domain_words=words, years=years)
+    return Entities(text=text, generalized="".join(generalized) + text[last:], series=series,
+                    domain_words=words, years=years)

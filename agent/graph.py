@@ -15,7 +15,8 @@ from climcopilot.agent.brains.base import Brain, BrainError, successful_results
 from climcopilot.agent.entities import extract
 from climcopilot.agent.scope import in_scope
 from climcopilot.agent.state import Action, AgentState, Finish
-from climcopilot.knowledge.memory import Finding, Memory
+from climcopilot.knowledge.memory import Memory, contradiction
+from climcopilot.knowledge.records import Finding, Skill, now
 from climcopilot.sandbox.observation import Observation
 
 RECALL_SIMILARITY = 0.3  # findings less similar than this to the question are not recalled
@@ -50,8 +51,14 @@ def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
         return {"status": "running"}
 
     def recall(state: AgentState) -> dict[str, Any]:
-        hits = engine.memory.search(state["question"], k=3)
-        return {"recalled": [f.summary() for f, sim in hits if sim >= RECALL_SIMILARITY]}
+        findings = [(f, s) for f, s in engine.memory.search(state["question"], k=3)
+                    if s >= RECALL_SIMILARITY]
+        pattern = extract(state["question"]).generalized
+        skills = [(k, s) for k, s in engine.memory.search(pattern, k=2, kind="skill")
+                  if s >= RECALL_SIMILARITY]
+        return {"recalled": [r.summary() for r, _ in findings + skills],
+                "recalled_findings": [f.model_dump() for f, _ in findings],
+                "recalled_skills": [{**k.model_dump(), "similarity": s} for k, s in skills]}
 
     def plan(state: AgentState) -> dict[str, Any]:
         try:
@@ -94,7 +101,11 @@ def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
 
     def check(state: AgentState) -> dict[str, Any]:
         results = successful_results(state)
-        if not results and not (state.get("final") or {}).get("answer"):
+        final = state.get("final") or {}
+        if not results and final.get("values"):  # reused from a verified finding
+            return {"values": final["values"], "units": final.get("units", {}),
+                    "value_steps": {}, "figures": [], "verified": True, "feedback": None}
+        if not results and not final.get("answer"):
             return {"status": "failed", "reason": "no step succeeded, so there is no answer"}
         failing = [f for s in state.get("steps", [])
                    for f in Observation.model_validate(s["observation"]).failed_checks()]
@@ -117,20 +128,22 @@ def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
 
     def answer(state: AgentState) -> dict[str, Any]:
         body = engine.brain.compose(state).strip()
-        return {"answer": body + "\n\n" + provenance(state), "status": "done"}
+        notes = list(state.get("notes", []))
+        finding = new_finding(state, body, engine.brain.name)
+        earlier = engine.memory.same_key(finding) if finding.key else None
+        clash = contradiction(earlier, finding) if earlier is not None else None
+        if clash:
+            notes.append(f"**Check this**: this answer {clash}")
+        text = "\n\n".join([body, *notes, provenance(state)])
+        return {"answer": text, "notes": notes, "status": "done"}
 
     def remember(state: AgentState) -> dict[str, Any]:
         if not state.get("verified"):
             return {"finding_id": None}
-        steps = state.get("steps", [])
-        claim = state["answer"].split("\n\n**Provenance**")[0]
-        finding = Finding(
-            question=state["question"], claim=claim, values=state.get("values", {}),
-            units=state.get("units", {}),
-            provenance={"session_id": state.get("session_id"), "brain": engine.brain.name,
-                        "steps": [Action.model_validate(s["action"]).label() for s in steps],
-                        "sources": data_sources(state), "figures": state.get("figures", [])})
-        return {"finding_id": engine.memory.add(finding)}
+        claim = state["answer"].split("\n\n")[0]
+        finding_id = engine.memory.add(new_finding(state, claim, engine.brain.name))
+        reinforce_skill(engine.memory, state, engine.brain.name, success=True)
+        return {"finding_id": finding_id}
 
     g = StateGraph(AgentState)
     for name, node in [("guard", guard), ("recall", recall), ("plan", plan), ("act", act),
@@ -152,6 +165,37 @@ def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
     return g.compile(checkpointer=checkpointer)
 
 
+def new_finding(state: AgentState, claim: str, brain: str) -> Finding:
+    """The finding this run would write: claim, numbers, key and provenance."""
+    steps = state.get("steps", [])
+    reused = (state.get("memo") or {}).get("from_finding")
+    return Finding(
+        question=state["question"], claim=claim, key=(state.get("memo") or {}).get("key", ""),
+        values=state.get("values", {}), units=state.get("units", {}),
+        provenance=reused["provenance"] if reused else {
+            "session_id": state.get("session_id"), "brain": brain,
+            "steps": [Action.model_validate(s["action"]).label() for s in steps],
+            "sources": data_sources(state), "figures": state.get("figures", [])})
+
+
+def reinforce_skill(memory: Memory, state: AgentState, brain: str, success: bool) -> None:
+    """Count a success or failure for the plan this run used (``memo["skill_key"]``), creating
+    the skill on a first success."""
+    memo = state.get("memo") or {}
+    key = memo.get("skill_key")
+    if not key:
+        return
+    existing = [r for r in memory.records.values() if isinstance(r, Skill) and r.key == key]
+    if existing:
+        skill = existing[0]
+        field = "successes" if success else "failures"
+        memory.put(skill.model_copy(update={field: getattr(skill, field) + 1,
+                                            "last_used": now()}))
+    elif success:
+        memory.put(Skill(pattern=extract(state["question"]).generalized, key=key, brain=brain,
+                         plan=memo.get("skill_plan", {}), successes=1))
+
+
 def data_sources(state: AgentState) -> list[str]:
     """Source and license of every dataset the steps opened."""
     return list(dict.fromkeys(f"{r['handle']}: {r['source']} ({r['license']})"
@@ -170,6 +214,13 @@ def provenance(state: AgentState) -> str:
     for number, shown in sorted(by_step.items()):
         label = Action.model_validate(steps[number - 1]["action"]).label()
         lines.append(f"- step {number} `{label}`: {', '.join(shown)}")
+    reused = (state.get("memo") or {}).get("from_finding")
+    if reused:
+        origin = reused["provenance"]
+        lines.append(f"- from memory: finding {reused['id']} (session "
+                     f"{origin.get('session_id', '?')}, confirmed {reused['seen']} times): "
+                     f"{'; '.join(origin.get('steps', []))}")
+        lines += [f"- data: {s}" for s in origin.get("sources", [])]
     lines += [f"- data: {s}" for s in data_sources(state)]
     lines += [f"- figure: {f}" for f in state.get("figures", [])]
     if state.get("verified"):

@@ -42,9 +42,14 @@ class Action(BaseModel):
 
 
 class Finish(BaseModel):
-    """The brain is done; ``answer`` is its final text (empty: compose from the steps)."""
+    """The brain is done; ``answer`` is its final text (empty: compose from the steps).
+
+    ``values``/``units``: numbers the answer rests on that no step of this run produced (an
+    answer reused from a verified finding in memory)."""
 
     answer: str = ""
+    values: dict[str, float] = Field(default_factory=dict)
+    units: dict[str, str] = Field(default_factory=dict)
 
 
 Decision = Action | Finish
@@ -55,7 +60,10 @@ class AgentState(TypedDict, total=False):
     session_id: str
     status: Literal["running", "done", "refused", "failed"]
     reason: str  # why refused or failed, one line
-    recalled: list[str]
+    recalled: list[str]  # one-line summaries for a language model's context
+    recalled_findings: list[dict[str, Any]]
+    recalled_skills: list[dict[str, Any]]  # skill dicts with their "similarity"
+    notes: list[str]  # what the user must know beside the answer (reuse, contradictions)
     plan: list[str]
     memo: dict[str, Any]  # the brain's own notes between nodes (e.g. the offline recipe)
     steps: Annotated[list[dict[str, Any]], operator.add]  # {"action": ..., "observation": ...}

@@ -1,7 +1,9 @@
 """The offline brain: routes a question to a recipe and runs it, with no network and no LLM.
 
 Routing is by embedding similarity of the question to each recipe's example questions, among
-the recipes whose needs the question's entities meet (named series, keywords).
+the recipes whose needs the question's entities meet (named series, keywords). Memory comes
+first: a verified finding about the same quantity (same recipe, series and years) answers
+directly, and a skill that answered a similar question picks the recipe without routing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from climcopilot.agent.recipes import RECIPES, Recipe, fill
 from climcopilot.agent.state import Action, AgentState, Decision, Finish
 from climcopilot.knowledge.embedder import embed
 from climcopilot.tools.data.bundled import BUNDLED
+
+SKILL_REUSE = 0.5  # least similarity of a question to a skill's pattern for the skill to be reused
 
 
 def _slots(recipe: Recipe, series: list[str], years: list[int]) -> dict[str, Any]:
@@ -43,8 +47,39 @@ class OfflineBrain(Brain):
     name = "offline"
 
     def plan(self, state: AgentState) -> tuple[list[str], dict[str, Any]]:
-        question = state["question"]
-        entities = extract(question)
+        entities = extract(state["question"])
+        best, score, skill = self._from_skill(state, entities)
+        if best is None:
+            best, score = self._route(state["question"], entities)
+        series = entities.series[: best.needs_series]
+        key = "|".join([best.name, ",".join(series), ",".join(map(str, entities.years))])
+        memo: dict[str, Any] = {"recipe": best.name, "series": series, "years": entities.years,
+                                "similarity": score, "key": key, "skill_key": best.name,
+                                "skill_plan": {"recipe": best.name}}
+        slots = _slots(best, series, entities.years)
+        plan = [fill(line, slots) for line in best.plan]
+        reused = next((f for f in state.get("recalled_findings", []) if f["key"] == key), None)
+        if reused is not None:
+            memo["from_finding"] = reused
+            plan = [f"Reuse verified finding {reused['id']} (same recipe, series and years)."]
+        if skill is not None:
+            memo["skill"] = skill["id"]
+            plan.insert(0, f"Reuse skill {skill['key']} ({skill['successes']} successes), "
+                           f"learned from: {skill['pattern']!r}.")
+        return plan, memo
+
+    def _from_skill(self, state: AgentState, entities: Entities
+                    ) -> tuple[Recipe | None, float, dict[str, Any] | None]:
+        """The recipe of the best recalled skill that fits this question, if any."""
+        for skill in state.get("recalled_skills", []):
+            name = skill["plan"].get("recipe")
+            fitting = [r for r in RECIPES if r.name == name and _fits(r, entities)]
+            if fitting and skill["similarity"] >= SKILL_REUSE and skill["successes"] > \
+                    skill["failures"]:
+                return fitting[0], skill["similarity"], skill
+        return None, 0.0, None
+
+    def _route(self, question: str, entities: Entities) -> tuple[Recipe, float]:
         candidates = [r for r in RECIPES if _fits(r, entities)]
         scores = []
         if candidates:
@@ -60,13 +95,14 @@ class OfflineBrain(Brain):
                              f"bundled series ({', '.join(BUNDLED)}), see README for the "
                              "questions it answers, or set OPENAI_BASE_URL to use an LLM")
         score, best = chosen[0]
-        memo = {"recipe": best.name, "series": entities.series[: best.needs_series],
-                "years": entities.years, "similarity": score}
-        slots = _slots(best, memo["series"], memo["years"])
-        return [fill(line, slots) for line in best.plan], memo
+        return best, score
 
     def decide(self, state: AgentState) -> Decision:
         memo = state["memo"]
+        if "from_finding" in memo:
+            finding = memo["from_finding"]
+            return Finish(answer=finding["claim"], values=finding["values"],
+                          units=finding["units"])
         recipe = _recipe(memo["recipe"])
         slots = _slots(recipe, memo["series"], memo["years"])
         done = len(successful_results(state))
@@ -77,7 +113,14 @@ class OfflineBrain(Brain):
 
     def compose(self, state: AgentState) -> str:
         memo = state["memo"]
+        if "from_finding" in memo:
+            finding = memo["from_finding"]
+            return (f"{finding['claim']}\n\n(Answered from memory: verified finding "
+                    f"{finding['id']}, first found on {finding['created'][:10]}.)")
         recipe = _recipe(memo["recipe"])
         named = dict(zip((s.name for s in recipe.steps), successful_results(state)))
         slots = _slots(recipe, memo["series"], memo["years"])
-        return recipe.answer.format(**slots, **named)
+        answer = recipe.answer.format(**slots, **named)
+        if "skill" in memo:
+            answer += f"\n\n(Reused skill {recipe.name} from memory: {memo['skill']}.)"
+        return answer
