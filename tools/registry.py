@@ -20,6 +20,7 @@ BUILTIN_MODULES = (
     "climcopilot.tools.data.bundled",
     "climcopilot.tools.analysis.series",
     "climcopilot.tools.viz.plots",
+    "climcopilot.tools.da.tools",
 )
 ENTRY_POINT_GROUP = "climcopilot.tools"
 

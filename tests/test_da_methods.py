@@ -1,0 +1,173 @@
+"""Unit checks of the DA building blocks against closed-form results."""
+
+import pytest
+import torch
+
+from climcopilot.tools.base import ToolError
+from climcopilot.tools.da.ensemble import (
+    ETKF,
+    LETKF,
+    DEnKF,
+    StochasticEnKF,
+    inflate_and_rotate,
+    random_mean_preserving_rotation,
+)
+from climcopilot.tools.da.inputs import TwinInput
+from climcopilot.tools.da.localization import GC_SCALE, gaspari_cohn, ring_distance
+from climcopilot.tools.da.observation import callable_obs, identity_obs, obs_from_sites
+from climcopilot.tools.da.particle import systematic_resample
+from climcopilot.tools.da.twin import build_setup, simulate_truth
+from climcopilot.tools.da.variational import Var4D, kalman_gain, symmetric_sqrt
+
+f64 = torch.float64
+
+
+def test_gaspari_cohn_identities():
+    loc_rad = 4.0
+    support = 2 * GC_SCALE * loc_rad
+    d = torch.linspace(0, 1.5 * support, 2001, dtype=f64)
+    taper = gaspari_cohn(d, loc_rad)
+    assert taper[0] == 1.0
+    assert torch.all(taper[d >= support] == 0) and torch.all(taper[d < support - 1e-9] > 0)
+    assert torch.all(taper.diff() <= 1e-15)  # non-increasing
+    at_half_width = gaspari_cohn(torch.tensor([GC_SCALE * loc_rad], dtype=f64), loc_rad)
+    assert at_half_width.item() == pytest.approx(5 / 24)  # both branches give 5/24 at r = 1
+    near = gaspari_cohn(torch.tensor([GC_SCALE * loc_rad * (1 + 1e-9)], dtype=f64), loc_rad)
+    assert near.item() == pytest.approx(5 / 24, abs=1e-7)  # continuous across r = 1
+
+
+def test_ring_distance_is_periodic():
+    positions = torch.arange(40, dtype=f64)
+    d = ring_distance(positions, positions, 40.0)
+    assert d[0, 39] == 1 and d[0, 20] == 20 and d[3, 37] == 6
+    torch.testing.assert_close(d, d.T)
+
+
+def test_inflation_multiplies_anomalies_not_variance():
+    gen = torch.Generator().manual_seed(0)
+    E = torch.randn(10, 5, dtype=f64, generator=gen) + 3.0
+    out = inflate_and_rotate(E, 1.1, False, gen)
+    torch.testing.assert_close(out.mean(0), E.mean(0))
+    torch.testing.assert_close(out - out.mean(0), 1.1 * (E - E.mean(0)))
+    torch.testing.assert_close(out.var(0), 1.21 * E.var(0))
+
+
+def test_random_rotation_preserves_mean_and_covariance():
+    gen = torch.Generator().manual_seed(1)
+    Q = random_mean_preserving_rotation(8, gen)
+    torch.testing.assert_close(Q @ Q.T, torch.eye(8, dtype=f64))
+    torch.testing.assert_close(Q @ torch.ones(8, dtype=f64), torch.ones(8, dtype=f64))
+    assert not torch.allclose(Q, torch.eye(8, dtype=f64))
+    E = torch.randn(8, 3, dtype=f64, generator=gen)
+    out = inflate_and_rotate(E, 1.0, True, gen)
+    torch.testing.assert_close(out.mean(0), E.mean(0))
+    torch.testing.assert_close(torch.cov(out.T), torch.cov(E.T))
+
+
+@pytest.fixture(scope="module")
+def linear_case():
+    """A small L96 set-up, a prior ensemble and one observation, all sites observed."""
+    setup = build_setup(TwinInput(Ko=1, device="cpu", obs_var=0.5))
+    gen = torch.Generator().manual_seed(3)
+    E = setup.x0_mean + torch.randn(30, 40, dtype=f64, generator=gen)
+    y = setup.x0_mean + torch.randn(40, dtype=f64, generator=gen)
+    P = torch.cov(E.T)
+    K = kalman_gain(P, torch.eye(40, dtype=f64), 0.5)
+    mean_a = E.mean(0) + K @ (y - E.mean(0))
+    P_a = (torch.eye(40, dtype=f64) - K) @ P
+    return setup, E, y, mean_a, P_a
+
+
+def test_etkf_matches_the_kalman_filter(linear_case):
+    setup, E, y, mean_a, P_a = linear_case
+    out = ETKF(N=30).analysis(E, y, setup, torch.Generator())
+    torch.testing.assert_close(out.mean(0), mean_a)
+    torch.testing.assert_close(torch.cov(out.T), P_a)
+
+
+def test_denkf_mean_is_the_kalman_mean(linear_case):
+    setup, E, y, mean_a, _ = linear_case
+    out = DEnKF(N=30).analysis(E, y, setup, torch.Generator())
+    torch.testing.assert_close(out.mean(0), mean_a)
+
+
+def test_stochastic_enkf_mean_is_kalman_mean_on_average(linear_case):
+    setup, E, y, mean_a, _ = linear_case
+    gen = torch.Generator().manual_seed(5)
+    enkf = StochasticEnKF(N=30)
+    means = torch.stack([enkf.analysis(E, y, setup, gen).mean(0) for _ in range(10)])
+    # centred perturbations: the mean update is exactly the Kalman one
+    torch.testing.assert_close(means, mean_a.expand_as(means))
+    assert not torch.allclose(enkf.analysis(E, y, setup, gen), enkf.analysis(E, y, setup, gen))
+
+
+def test_letkf_with_a_huge_radius_is_the_etkf(linear_case):
+    setup, E, y, _, _ = linear_case
+    letkf = LETKF(N=30, loc_rad=1e6)
+    torch.testing.assert_close(letkf.analysis(E, y, setup, torch.Generator()),
+                               ETKF(N=30).analysis(E, y, setup, torch.Generator()))
+
+
+def test_letkf_ignores_observations_beyond_the_taper(linear_case):
+    setup, E, y, _, _ = linear_case
+    letkf = LETKF(N=30, loc_rad=2.0)  # support 2 * 1.82 * 2 = 7.28 sites
+    far = y.clone()
+    far[20] += 100.0  # 20 sites away from site 0
+    gen = torch.Generator()
+    delta = letkf.analysis(E, far, setup, gen) - letkf.analysis(E, y, setup, gen)
+    assert delta[:, 0].abs().max() == 0 and delta[:, 20].abs().max() > 1
+
+
+def test_4dvar_gradient_matches_finite_differences():
+    args = TwinInput(Ko=3, method="4dvar", device="cpu")
+    setup = build_setup(args)
+    _, yy = simulate_truth(setup, torch.Generator().manual_seed(0))
+    var4d = Var4D(xB=0.05, lag=3)
+    B_sqrt = symmetric_sqrt(0.05 * setup.clim.cov)
+    x_b = setup.x0_mean + 0.1
+    w = 0.3 * torch.randn(40, dtype=f64, generator=torch.Generator().manual_seed(1))
+    w.requires_grad_(True)
+    var4d.cost(w, x_b, B_sqrt, yy, setup).backward()
+    eps = 1e-6
+    basis = torch.eye(40, dtype=f64)
+    with torch.no_grad():
+        fd = torch.stack([(var4d.cost(w + eps * e, x_b, B_sqrt, yy, setup)
+                           - var4d.cost(w - eps * e, x_b, B_sqrt, yy, setup)) / (2 * eps)
+                          for e in basis])
+    torch.testing.assert_close(w.grad, fd, rtol=1e-6, atol=1e-6)
+
+
+def test_kalman_gain_scalar_case():
+    K = kalman_gain(torch.tensor([[4.0]], dtype=f64), torch.tensor([[1.0]], dtype=f64), 1.0)
+    assert K.item() == pytest.approx(0.8)
+
+
+def test_systematic_resampling_keeps_heavy_particles():
+    w = torch.tensor([0.0, 0.5, 0.25, 0.25], dtype=f64)
+    idx = systematic_resample(w, torch.Generator().manual_seed(0))
+    assert sorted(idx.tolist()).count(1) == 2 and 0 not in idx.tolist()
+
+
+def test_observation_operators():
+    x = torch.arange(12, dtype=f64).reshape(2, 6)
+    assert torch.equal(identity_obs(6, 1.0)(x), x)
+    every_other = obs_from_sites(6, "every_other", 1.0)
+    assert every_other.n_obs == 3 and torch.equal(every_other(x), x[:, ::2])
+    assert torch.equal(every_other.jacobian(x[0]) @ x[0], x[0, ::2])
+    squares = callable_obs(lambda s: s[..., :2] ** 2, 6, 1.0)
+    assert squares.n_obs == 2
+    torch.testing.assert_close(squares.jacobian(x[1]),
+                               torch.tensor([[12.0, 0, 0, 0, 0, 0], [0, 14.0, 0, 0, 0, 0]],
+                                            dtype=f64))
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: obs_from_sites(6, [0, 6], 1.0), "distinct indices in 0..5"),
+    (lambda: obs_from_sites(6, [1, 1], 1.0), "distinct indices"),
+    (lambda: obs_from_sites(6, "odd", 1.0), "not understood"),
+    (lambda: obs_from_sites(6, None, -1.0), "positive variance"),
+    (lambda: callable_obs(lambda s: s.sum(), 6, 1.0), r"\(\.\.\., n_obs\)"),
+])
+def test_bad_observation_operators_are_clear_errors(make, match):
+    with pytest.raises(ToolError, match=match):
+        make()

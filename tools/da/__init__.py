@@ -1,0 +1,1 @@
+"""Data assimilation: twin experiments with variational, ensemble and particle methods."""

@@ -1,0 +1,68 @@
+"""The tools' input models (pydantic only: importing them loads neither torch nor Dask)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SystemName = Literal["lorenz63", "lorenz96", "lorenz96_two_scale"]
+MethodName = Literal["oi", "3dvar", "4dvar", "enkf", "etkf", "denkf", "letkf", "pf"]
+INFLATED_METHODS = ("enkf", "etkf", "denkf", "letkf")  # take infl
+ROTATED_METHODS = ("etkf", "letkf")  # take rot
+ENSEMBLE_METHODS = (*INFLATED_METHODS, "pf")  # take N
+
+
+class ExperimentInput(BaseModel):
+    """The set-up shared by one twin experiment and a sweep of them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: SystemName = Field("lorenz96", description="dynamical system of the truth and model")
+    system_params: dict[str, int | float] = Field(
+        default_factory=dict,
+        description="overrides of the system's parameters, e.g. {'N': 40, 'F': 8.0} for "
+                    "lorenz96; {'K', 'J', 'F', 'h', 'b', 'c'} for lorenz96_two_scale")
+    dt: float | None = Field(None, gt=0, description="RK4 step in model time units (MTU); "
+                             "null = the system's default (0.05 for lorenz96)")
+    dko: int = Field(1, ge=1, description="model steps between observations")
+    Ko: int = Field(1000, ge=1, le=100_000, description="number of observation cycles")
+    obs_var: float = Field(1.0, gt=0, description="observation error variance (state units^2)")
+    obs_sites: list[int] | Literal["every_other"] | None = Field(
+        None, description="observed state indices: null = all, 'every_other' = 0, 2, 4, ...")
+    rot: bool = Field(False, description="random mean-preserving rotation of the ensemble "
+                      "anomalies after each analysis (etkf, letkf)")
+    loc_rad: float = Field(4.0, gt=0, description="letkf localisation radius in grid points; "
+                           "Gaspari-Cohn taper zero beyond 2 x 1.82 x loc_rad")
+    xB: float = Field(1.0, gt=0, description="3dvar/4dvar: B = xB x climatological covariance")
+    lag: int = Field(1, ge=1, le=50, description="4dvar window length in observation cycles "
+                     "(the window slides by one cycle)")
+    burn_in: float | None = Field(
+        None, ge=0, description="spin-up excluded from time means, MTU; null = 20 MTU "
+                                "(DAPPER's) or half the experiment if shorter")
+
+
+class TwinInput(ExperimentInput):
+    """One twin experiment."""
+
+    method: MethodName = Field("etkf", description="oi, 3dvar, 4dvar (strong constraint), "
+                               "enkf (stochastic, perturbed obs), etkf, denkf, letkf, pf")
+    N: int = Field(20, ge=2, le=10_000, description="ensemble size / number of particles")
+    infl: float = Field(1.0, gt=0, le=10, description="multiplicative inflation of the "
+                        "ensemble anomalies after each analysis (1 = none)")
+    seed: int = Field(0, ge=0, description="random seed of truth, observations and ensemble")
+    device: str = Field("auto", description="'auto' (GPU if present), 'cpu' or 'cuda'")
+
+
+
+class SweepInput(ExperimentInput):
+    """A grid of twin experiments (on CPU workers); the set-up fields apply to every run."""
+
+    methods: list[MethodName] = Field(["etkf"], min_length=1, description="DA methods to run")
+    Ns: list[int] = Field([20], min_length=1, description="ensemble sizes (ensemble methods)")
+    infls: list[float] = Field([1.0], min_length=1,
+                               description="multiplicative anomaly inflations to try (> 0)")
+    seeds: list[int] = Field([0, 1, 2], min_length=1, description="random seeds per setting")
+    address: str | None = Field(None, description="Dask scheduler address (tcp://host:port); "
+                                "null = start a LocalCluster on this machine")
+    n_workers: int = Field(2, ge=1, le=256, description="LocalCluster worker processes")

@@ -1,0 +1,91 @@
+"""Sweeps of twin experiments (methods x N x inflation x seeds) on a Dask cluster.
+
+Each twin experiment is one Dask task; if a worker dies mid-sweep the scheduler reruns its
+tasks elsewhere (runs are seeded, so a rerun gives the same row).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+from distributed import Client, LocalCluster
+
+from climcopilot.tools.base import ToolError
+from climcopilot.tools.da.inputs import (
+    ENSEMBLE_METHODS,
+    INFLATED_METHODS,
+    ROTATED_METHODS,
+    ExperimentInput,
+    SweepInput,
+    TwinInput,
+)
+from climcopilot.tools.da.twin import run_twin
+
+# diverged: the run blew up or its rmse_a is not below the climatological std
+ROW_COLUMNS = ("method", "N", "infl", "seed", "rmse_a", "rmse_f", "spread_a", "wall_s",
+               "diverged")
+
+
+def sweep_grid(args: SweepInput) -> list[TwinInput]:
+    """One TwinInput per run; methods without an ensemble run once per seed.
+
+    ``rot`` applies to etkf/letkf only and ``infl`` to the ensemble Kalman filters only.
+    """
+    if any(n < 2 for n in args.Ns) or any(not f > 0 for f in args.infls):
+        raise ToolError(f"Ns must all be >= 2 and infls all > 0; got Ns={args.Ns}, "
+                        f"infls={args.infls}")
+    common = args.model_dump(include=set(ExperimentInput.model_fields))
+    runs = []
+    for method in dict.fromkeys(args.methods):
+        Ns = args.Ns if method in ENSEMBLE_METHODS else [2]
+        infls = args.infls if method in INFLATED_METHODS else [1.0]
+        rot = args.rot and method in ROTATED_METHODS
+        for N, infl, seed in itertools.product(Ns, infls, args.seeds):
+            runs.append(TwinInput(**{**common, "rot": rot}, method=method, N=N, infl=infl,
+                                  seed=seed, device="cpu"))
+    return runs
+
+
+def twin_row(args: TwinInput) -> dict[str, Any]:
+    """Run one twin experiment and return its row of the sweep table."""
+    outcome = run_twin(args)
+    diverged = outcome.trace.diverged_at is not None or not (
+        outcome.rmse_a < outcome.setup.clim.std)
+    return {"method": args.method, "N": args.N if args.method in ENSEMBLE_METHODS else None,
+            "infl": args.infl if args.method in INFLATED_METHODS else None, "seed": args.seed,
+            "rmse_a": outcome.rmse_a, "rmse_f": outcome.rmse_f, "spread_a": outcome.spread_a,
+            "wall_s": outcome.wall_s, "diverged": diverged}
+
+
+@contextmanager
+def dask_client(address: str | None, n_workers: int) -> Iterator[Client]:
+    """A client of the scheduler at ``address``, or of a fresh LocalCluster of processes."""
+    if address is not None:
+        try:
+            client = Client(address, timeout="5s")
+        except OSError as exc:
+            raise ToolError(f"cannot reach the Dask scheduler at {address!r}: {exc}; "
+                            "check the address or pass null for a LocalCluster") from exc
+        with client:
+            yield client
+        return
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def run_sweep(args: SweepInput, client: Client | None = None) -> pd.DataFrame:
+    """All runs of the grid as a tidy table (one row per run, columns ``ROW_COLUMNS``)."""
+    grid = sweep_grid(args)
+    if client is None:
+        with dask_client(args.address, args.n_workers) as own_client:
+            return run_sweep(args, own_client)
+    futures = client.map(twin_row, grid, pure=False)
+    table = pd.DataFrame(client.gather(futures), columns=list(ROW_COLUMNS))
+    return table.astype({"N": "Int64"})

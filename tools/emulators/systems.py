@@ -1,0 +1,225 @@
+"""Chaotic test systems in torch: Lorenz-63, Lorenz-96 and the two-scale Lorenz-96.
+
+Every system works on tensors of shape ``(..., dim)`` (any leading batch dimensions), float64
+by default, on CPU or CUDA. Time is in model time units (MTU); RK4 is the integrator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from climcopilot.tools.base import ToolError
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else is passed to torch."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ToolError(f"unknown device {device!r}; use 'auto', 'cpu' or 'cuda'") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ToolError("device 'cuda' asked for but no GPU is visible; use 'auto' or 'cpu'")
+    return resolved
+
+
+class DynamicalSystem:
+    """An autonomous ODE dx/dt = f(x) on R^dim, stepped with RK4.
+
+    ``default_dt`` is a stable RK4 step (MTU). ``positions`` gives each state variable's place on
+    a periodic ring of length ``ring_length`` (grid units) for localisation, or None when the
+    system has no spatial layout.
+    """
+
+    name: str = ""
+    dim: int = 0
+    default_dt: float = 0.01
+    ring_length: float | None = None
+
+    def tendency(self, x: Tensor) -> Tensor:
+        """dx/dt at ``x`` of shape (..., dim); same shape."""
+        raise NotImplementedError
+
+    def step(self, x: Tensor, dt: float) -> Tensor:
+        """One classical fourth-order Runge-Kutta step of length ``dt`` (MTU)."""
+        k1 = self.tendency(x)
+        k2 = self.tendency(x + 0.5 * dt * k1)
+        k3 = self.tendency(x + 0.5 * dt * k2)
+        k4 = self.tendency(x + dt * k3)
+        return x + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+    def positions(self) -> Tensor | None:
+        """Ring coordinate of each state variable, shape (dim,), or None (no layout)."""
+        return None
+
+    def base_state(self) -> Tensor:
+        """A deterministic starting point near the attractor, shape (dim,)."""
+        raise NotImplementedError
+
+    def initial_state(self, batch_shape: tuple[int, ...] = (), *, seed: int = 0,
+                      device: str | torch.device = "auto",
+                      dtype: torch.dtype = torch.float64) -> Tensor:
+        """``base_state`` plus N(0, 0.01^2) noise, shape (*batch_shape, dim)."""
+        gen = torch.Generator().manual_seed(seed)
+        noise = 0.01 * torch.randn(*batch_shape, self.dim, generator=gen, dtype=dtype)
+        return (self.base_state().to(dtype) + noise).to(resolve_device(device))
+
+    def describe(self) -> str:
+        """Name and parameters, e.g. ``lorenz96(N=40, F=8.0)``."""
+        fields = dataclasses.fields(self) if dataclasses.is_dataclass(self) else ()
+        return f"{self.name}({', '.join(f'{f.name}={getattr(self, f.name)}' for f in fields)})"
+
+
+@dataclass
+class Lorenz63(DynamicalSystem):
+    """Lorenz (1963) convection model, 3 variables."""
+
+    sigma: float = 10.0
+    rho: float = 28.0
+    beta: float = 8.0 / 3.0
+
+    name = "lorenz63"
+    dim = 3
+    default_dt = 0.01
+
+    def tendency(self, x: Tensor) -> Tensor:
+        u, v, w = x.unbind(-1)
+        return torch.stack((self.sigma * (v - u), u * (self.rho - w) - v,
+                            u * v - self.beta * w), dim=-1)
+
+    def base_state(self) -> Tensor:
+        return torch.tensor([1.509, -1.531, 25.46], dtype=torch.float64)
+
+
+def _l96_advection(x: Tensor) -> Tensor:
+    """(x[i+1] - x[i-2]) * x[i-1] on a periodic last axis."""
+    return (x.roll(-1, -1) - x.roll(2, -1)) * x.roll(1, -1)
+
+
+@dataclass
+class Lorenz96(DynamicalSystem):
+    """Lorenz (1996) ring: dx_i/dt = (x_{i+1} - x_{i-2}) x_{i-1} - x_i + F."""
+
+    N: int = 40
+    F: float = 8.0
+
+    name = "lorenz96"
+    default_dt = 0.05
+
+    def __post_init__(self) -> None:
+        if self.N != int(self.N) or self.N < 4:
+            raise ToolError(f"lorenz96 needs a whole number N >= 4 of sites, got N={self.N}")
+        self.N = int(self.N)
+        self.dim = self.N
+        self.ring_length = float(self.N)
+
+    def tendency(self, x: Tensor) -> Tensor:
+        return _l96_advection(x) - x + self.F
+
+    def positions(self) -> Tensor:
+        return torch.arange(self.N, dtype=torch.float64)
+
+    def base_state(self) -> Tensor:
+        x = torch.full((self.N,), float(self.F), dtype=torch.float64)
+        x[0] += 0.01
+        return x
+
+
+@dataclass
+class Lorenz96TwoScale(DynamicalSystem):
+    """Two-scale Lorenz-96 (Wilks 2005; Arnold et al. 2013): K slow X, J fast Y per X.
+
+    State layout ``[X_1..X_K, Y_1..Y_{JK}]`` with Y_{j,k} at index K + k*J + j;
+    dX_k/dt = -X_{k-1}(X_{k-2} - X_{k+1}) - X_k + F - (h c / b) sum_j Y_{j,k},
+    dY/dt = -c b Y_{+1}(Y_{+2} - Y_{-1}) - c Y + (h c / b) X_k, Y periodic over all JK.
+    """
+
+    K: int = 8
+    J: int = 32
+    F: float = 20.0
+    h: float = 1.0
+    b: float = 10.0
+    c: float = 10.0
+
+    name = "lorenz96_two_scale"
+    default_dt = 0.005
+
+    def __post_init__(self) -> None:
+        if self.K != int(self.K) or self.J != int(self.J) or self.K < 4 or self.J < 1:
+            raise ToolError(f"lorenz96_two_scale needs whole numbers K >= 4 and J >= 1, got "
+                            f"K={self.K}, J={self.J}")
+        self.K, self.J = int(self.K), int(self.J)
+        self.dim = self.K * (self.J + 1)
+        self.ring_length = float(self.K)
+
+    def tendency(self, x: Tensor) -> Tensor:
+        slow, fast = x[..., : self.K], x[..., self.K:]
+        coupling = self.h * self.c / self.b
+        fast_sum = fast.unflatten(-1, (self.K, self.J)).sum(-1)
+        d_slow = _l96_advection(slow) - slow + self.F - coupling * fast_sum
+        # The fast ring advects the other way: -cb Y_{j+1}(Y_{j+2} - Y_{j-1}).
+        d_fast = (-self.c * self.b * fast.roll(-1, -1) * (fast.roll(-2, -1) - fast.roll(1, -1))
+                  - self.c * fast + coupling * slow.repeat_interleave(self.J, dim=-1))
+        return torch.cat((d_slow, d_fast), dim=-1)
+
+    def positions(self) -> Tensor:
+        slow = torch.arange(self.K, dtype=torch.float64)
+        fast = torch.arange(self.K * self.J, dtype=torch.float64) / self.J + 0.5 / self.J
+        return torch.cat((slow, fast))
+
+    def base_state(self) -> Tensor:
+        x = torch.zeros(self.dim, dtype=torch.float64)
+        x[: self.K] = self.F / 2.0
+        x[0] += 0.5
+        x[self.K:] = 0.1 * torch.sin(torch.arange(self.K * self.J, dtype=torch.float64))
+        return x
+
+
+SYSTEMS: dict[str, type[DynamicalSystem]] = {
+    "lorenz63": Lorenz63,
+    "lorenz96": Lorenz96,
+    "lorenz96_two_scale": Lorenz96TwoScale,
+}
+
+
+def get_system(name: str, **params) -> DynamicalSystem:
+    """The system called ``name`` with its parameters overridden by ``params``."""
+    if name not in SYSTEMS:
+        raise ToolError(f"unknown system {name!r}; known: {', '.join(SYSTEMS)}")
+    cls = SYSTEMS[name]
+    allowed = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ToolError(f"{name} has no parameter {', '.join(unknown)}; "
+                        f"its parameters: {', '.join(allowed)}")
+    return cls(**params)
+
+
+def integrate(system: DynamicalSystem, x0: Tensor, dt: float, n_steps: int,
+              every: int = 1) -> Tensor:
+    """RK4 trajectory from ``x0`` (..., dim): states at steps 0, every, 2*every, ...
+
+    Returns shape (n_steps // every + 1, *x0.shape), the first row being ``x0``. Raises
+    ToolError when the state stops being finite (blow-up: reduce ``dt``).
+    """
+    if dt <= 0 or n_steps < 0 or every < 1:
+        raise ToolError(f"integrate needs dt > 0, n_steps >= 0 and every >= 1; got dt={dt}, "
+                        f"n_steps={n_steps}, every={every}")
+    out = [x0]
+    x = x0
+    for k in range(1, n_steps + 1):
+        x = system.step(x, dt)
+        if k % every == 0:
+            if not bool(torch.isfinite(x).all()):
+                raise ToolError(f"{system.name} blew up (non-finite state) at step {k} "
+                                f"(t={k * dt:g} MTU); reduce dt={dt:g}")
+            out.append(x)
+    if not bool(torch.isfinite(x).all()):
+        raise ToolError(f"{system.name} blew up (non-finite state) by step {n_steps}; "
+                        f"reduce dt={dt:g}")
+    return torch.stack(out)
