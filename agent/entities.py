@@ -20,6 +20,12 @@ DOMAIN_WORDS = (
 )
 
 
+DA_METHODS = {"3d-var": "3dvar", "3dvar": "3dvar", "4d-var": "4dvar", "4dvar": "4dvar",
+              "optimal interpolation": "oi", "stochastic enkf": "enkf", "enkf": "enkf",
+              "etkf": "etkf", "denkf": "denkf", "letkf": "letkf", "particle filter": "pf"}
+"""Data-assimilation method names in a question, and the tool's name for each."""
+
+
 @dataclass
 class Entities:
     """What a question names: bundled series keys in order of appearance, domain words, and
@@ -30,6 +36,7 @@ class Entities:
     series: list[str] = field(default_factory=list)
     domain_words: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)  # DA methods named, in order
 
 
 def _alias_patterns() -> list[tuple[re.Pattern[str], str]]:
@@ -60,5 +67,8 @@ def extract(question: str) -> Entities:
         last = end
     words = [w for w in DOMAIN_WORDS if re.search(rf"(?<!\w){re.escape(w)}", text)]
     years = [int(y) for y in re.findall(r"(?<!\d)(1\d{3}|20\d{2}|21\d{2})(?!\d)", text)]
+    found = sorted((m.start(), method) for alias, method in DA_METHODS.items()
+                   for m in re.finditer(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", text))
+    methods = list(dict.fromkeys(method for _, method in found))
     return Entities(text=text, generalized="".join(generalized) + text[last:], series=series,
-                    domain_words=words, years=years)
+                    domain_words=words, years=years, methods=methods)

@@ -22,9 +22,13 @@ from climcopilot.tools.data.bundled import BUNDLED
 SKILL_REUSE = 0.5  # least similarity of a question to a skill's pattern for the skill to be reused
 
 
-def _slots(recipe: Recipe, series: list[str], years: list[int]) -> dict[str, Any]:
-    """Template slots: ``a``/``a_name``... for the series, ``years``, then the defaults."""
+def _slots(recipe: Recipe, series: list[str], years: list[int],
+           methods: list[str] | None = None) -> dict[str, Any]:
+    """Template slots: ``a``/``a_name``... for the series, ``years``, ``methods`` (DA methods
+    named in the question), then the recipe's defaults for what the question leaves open."""
     slots: dict[str, Any] = dict(recipe.defaults)
+    if methods:
+        slots["methods"] = methods
     for letter, key in zip("abcd", series):
         slots[letter] = key
         slots[f"{letter}_name"] = BUNDLED[key].long_name
@@ -34,7 +38,7 @@ def _slots(recipe: Recipe, series: list[str], years: list[int]) -> dict[str, Any
 
 
 def _fits(recipe: Recipe, entities: Entities) -> bool:
-    if len(entities.series) < recipe.needs_series:
+    if len(entities.series) < recipe.needs_series or len(entities.methods) < recipe.needs_methods:
         return False
     return not recipe.keywords or any(k in entities.text for k in recipe.keywords)
 
@@ -52,11 +56,12 @@ class OfflineBrain(Brain):
         if best is None:
             best, score = self._route(state["question"], entities)
         series = entities.series[: best.needs_series]
-        key = "|".join([best.name, ",".join(series), ",".join(map(str, entities.years))])
+        key = "|".join([best.name, ",".join(series), ",".join(map(str, entities.years)),
+                        ",".join(entities.methods)])
         memo: dict[str, Any] = {"recipe": best.name, "series": series, "years": entities.years,
-                                "similarity": score, "key": key, "skill_key": best.name,
-                                "skill_plan": {"recipe": best.name}}
-        slots = _slots(best, series, entities.years)
+                                "methods": entities.methods, "similarity": score, "key": key,
+                                "skill_key": best.name, "skill_plan": {"recipe": best.name}}
+        slots = _slots(best, series, entities.years, entities.methods)
         plan = [fill(line, slots) for line in best.plan]
         reused = next((f for f in state.get("recalled_findings", []) if f["key"] == key), None)
         if reused is not None:
@@ -104,7 +109,7 @@ class OfflineBrain(Brain):
             return Finish(answer=finding["claim"], values=finding["values"],
                           units=finding["units"])
         recipe = _recipe(memo["recipe"])
-        slots = _slots(recipe, memo["series"], memo["years"])
+        slots = _slots(recipe, memo["series"], memo["years"], memo.get("methods"))
         done = len(successful_results(state))
         if done >= len(recipe.steps):
             return Finish()
@@ -119,7 +124,7 @@ class OfflineBrain(Brain):
                     f"{finding['id']}, first found on {finding['created'][:10]}.)")
         recipe = _recipe(memo["recipe"])
         named = dict(zip((s.name for s in recipe.steps), successful_results(state)))
-        slots = _slots(recipe, memo["series"], memo["years"])
+        slots = _slots(recipe, memo["series"], memo["years"], memo.get("methods"))
         answer = recipe.answer.format(**slots, **named)
         if "skill" in memo:
             answer += f"\n\n(Reused skill {recipe.name} from memory: {memo['skill']}.)"

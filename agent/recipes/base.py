@@ -33,14 +33,18 @@ class Recipe:
     steps: tuple[RecipeStep, ...]
     answer: str
     needs_series: int = 0
+    needs_methods: int = 0
     keywords: tuple[str, ...] = ()
     defaults: dict[str, Any] = field(default_factory=dict)
     min_similarity: float = 0.3
 
 
 def fill(template: Any, slots: dict[str, Any]) -> Any:
-    """Format every string inside ``template`` (nested lists and dicts) with ``slots``."""
+    """Format every string inside ``template`` (nested lists and dicts) with ``slots``; a
+    string that is exactly one slot (``"{methods}"``) becomes that slot's value, list or not."""
     if isinstance(template, str):
+        if template.startswith("{") and template.endswith("}") and template[1:-1] in slots:
+            return slots[template[1:-1]]
         return template.format(**slots)
     if isinstance(template, list):
         return [fill(t, slots) for t in template]

@@ -123,6 +123,7 @@ class SweepResult(ToolResult):
     rows: list[dict[str, Any]]
     csv: str
     best: dict[str, Any]
+    ranking: str  # each method's best median rmse_a, lowest first: "letkf 0.216 < enkf ..."
 
 
 def fresh_path(folder: Path, stem: str, suffix: str) -> Path:
@@ -185,13 +186,21 @@ def sweep(args: SweepInput, ctx: ToolContext) -> SweepResult:
     checks = [Check(name="best_setting_converged", passed=bool(best["diverged"] == 0),
                     detail=f"best setting diverged in {best['diverged']:.0%} of its seeds; "
                            f"{n_diverged} of {len(table)} runs diverged overall")]
+    best_of = medians.loc[medians.groupby("method")["rmse_a"].idxmin()].sort_values("rmse_a")
+    per_method = best_of.set_index("method")["rmse_a"]
+    ranking = " < ".join(
+        f"{row.method} {row.rmse_a:.3f}"
+        + (f" (diverged in {row.diverged:.0%} of seeds)" if row.diverged > 0 else "")
+        for row in best_of.itertuples())
     rows = json.loads(table.to_json(orient="records", double_precision=15))
     best = json.loads(pd.Series(best).to_json(double_precision=15))
     return SweepResult(
         summary=f"{len(table)} runs in {wall_s:.1f} s; best median rmse_a {best['rmse_a']:.3f} "
                 f"with {best['method']} N={best['N']} infl={best['infl']}",
         values={"best_rmse_a": float(best["rmse_a"]), "n_runs": float(len(table)),
+                **{f"rmse_a_{m}": float(v) for m, v in per_method.items()},
                 "n_diverged": float(n_diverged), "wall_s": wall_s},
         units={"best_rmse_a": STATE_UNITS, "n_runs": "runs", "n_diverged": "runs",
-               "wall_s": "s"},
-        figures=[str(figure)], checks=checks, rows=rows, csv=str(csv), best=best)
+               "wall_s": "s", **{f"rmse_a_{m}": STATE_UNITS for m in per_method.index}},
+        figures=[str(figure)], checks=checks, rows=rows, csv=str(csv), best=best,
+        ranking=ranking)
