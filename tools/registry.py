@@ -21,6 +21,7 @@ BUILTIN_MODULES = (
     "climcopilot.tools.analysis.series",
     "climcopilot.tools.viz.plots",
     "climcopilot.tools.da.tools",
+    "climcopilot.tools.causal.tools",
 )
 ENTRY_POINT_GROUP = "climcopilot.tools"
 

@@ -1,9 +1,12 @@
 """Recipes for the offline brain, one module per tool family; ``RECIPES`` collects them all."""
 
 from climcopilot.agent.recipes.base import Recipe, RecipeStep, fill
+from climcopilot.agent.recipes.causal import RECIPES as CAUSAL_RECIPES
+from climcopilot.agent.recipes.da import RECIPES as DA_RECIPES
 from climcopilot.agent.recipes.data import RECIPES as DATA_RECIPES
 from climcopilot.agent.recipes.series import RECIPES as SERIES_RECIPES
 
-RECIPES: tuple[Recipe, ...] = (*SERIES_RECIPES, *DATA_RECIPES)
+RECIPES: tuple[Recipe, ...] = (*SERIES_RECIPES, *DATA_RECIPES, *DA_RECIPES,
+                                *CAUSAL_RECIPES)
 
 __all__ = ["RECIPES", "Recipe", "RecipeStep", "fill"]

@@ -1,0 +1,39 @@
+"""Recipes over the causal-discovery tools: what drives what, at which lag."""
+
+from __future__ import annotations
+
+from climcopilot.agent.recipes.base import Recipe, RecipeStep
+
+TWO_SERIES_DRIVERS = Recipe(
+    name="two_series_drivers",
+    examples=(
+        "Does the SOI drive the Nino-3 SST anomaly, or the other way round?",
+        "Does ENSO cause Indian monsoon rainfall anomalies?",
+        "What drives what between two climate indices, and at which lag?",
+        "Is there a causal link from A to B?",
+    ),
+    plan=(
+        "Open {a_name} and {b_name} from the bundled real data and put them on a common "
+        "time axis.",
+        "Run PCMCI (partial correlation, lags 1 to 6 steps, FDR-corrected at 0.05), which "
+        "removes links explained by either series' own past.",
+    ),
+    steps=(
+        RecipeStep("open_a", "data.open_series", {"name": "{a}"}),
+        RecipeStep("open_b", "data.open_series", {"name": "{b}"}),
+        RecipeStep("align", "analysis.align", {"a": "{a}", "b": "{b}"}),
+        RecipeStep("pcmci", "causal.pcmci", {"handles": ["{a}_aligned", "{b}_aligned"],
+                                             "tau_max": 6, "pc_alpha": 0.05}),
+    ),
+    answer=(
+        "PCMCI on {a_name} and {b_name} ({align[start]} to {align[end]}, "
+        "{pcmci[n_time]} {align[frequency]} values) finds these lagged links between them, "
+        "strongest first: {pcmci[cross_links]}. Links are conditioned on both series' pasts; "
+        "a hidden common driver could still explain them."
+    ),
+    needs_series=2,
+    keywords=("cause", "causal", "drive", "driver", "influence", "lead", "precursor"),
+    min_similarity=0.3,
+)
+
+RECIPES = (TWO_SERIES_DRIVERS,)

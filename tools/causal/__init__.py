@@ -1,0 +1,1 @@
+"""Causal discovery on time series: PCMCI/PCMCI+, Granger, Koopman causality, benchmarks."""
