@@ -99,6 +99,16 @@ def build_parser() -> Parser:
     for cmd in (mlist, msearch):
         cmd.add_argument("--json", action="store_true")
 
+    evaluate = sub.add_parser("eval", help="run an evaluation suite and report pass rates")
+    evaluate.add_argument("--suite", default="core",
+                          help="a bundled suite name (core) or a folder of task files")
+    evaluate.add_argument("--task", action="append", default=[], help="only this task id")
+    evaluate.add_argument("--memory", choices=["fresh", "keep", "off"], default="fresh")
+    evaluate.add_argument("--repeat", type=int, default=1, help="passes over the suite")
+    evaluate.add_argument("--out", type=Path, help="folder for report.md and report.json")
+    evaluate.add_argument("--json", action="store_true", help="print the JSON report")
+    brain_options(evaluate)
+
     sub.add_parser("doctor", help="check the install: kernel, sandbox, memory, embedder, "
                                   "endpoint, GPU")
 
@@ -115,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         handler = {"ask": cmd_ask, "chat": cmd_chat, "tools": cmd_tools, "sandbox": cmd_sandbox,
                    "doctor": cmd_doctor, "export": cmd_export,
-                   "memory": cmd_memory}[args.command]
+                   "memory": cmd_memory, "eval": cmd_eval}[args.command]
         return handler(args)
     except UsageError as exc:
         print(f"climcopilot: usage error: {exc}", file=sys.stderr)
@@ -344,6 +354,51 @@ def cmd_memory(args: argparse.Namespace) -> int:
             raise MemoryStoreError(f"session {args.session_id} used no skill to score")
         reinforce_skill(memory, state, "feedback", success=args.verdict == "good")
         print(f"counted a {args.verdict} answer for skill {key}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from climcopilot.agent.session import Session, make_brain
+    from climcopilot.evals.report import compare, markdown, summarize
+    from climcopilot.evals.runner import run_suite
+    from climcopilot.evals.task import load_suite
+
+    folder = Path(args.suite)
+    if not folder.is_dir():
+        folder = Path(__file__).resolve().parents[1] / "evals" / "tasks" / args.suite
+    if not folder.is_dir():
+        raise UsageError(f"no suite {args.suite!r}: give a folder of task files or 'core'")
+    if args.repeat < 1:
+        raise UsageError("--repeat must be at least 1")
+    tasks, errors = load_suite(folder)
+    tasks = [t for t in tasks if not args.task or t.id in args.task]
+    for error in errors:
+        print(f"climcopilot: skipped task file {error}", file=sys.stderr)
+    if not tasks:
+        raise UsageError(f"no runnable task in {folder}")
+    settings = load_settings(args.brain)
+    brain = make_brain(settings, args.script)
+    policy = _policy(args)
+
+    def progress(number: int, run: Any) -> None:
+        print(f"pass {number} {run.task_id}: {'pass' if run.passed else 'FAIL'} "
+              f"({run.steps} steps, {run.wall_s} s){' ' + run.error if run.error else ''}",
+              file=sys.stderr)
+
+    passes = run_suite(tasks, settings, lambda s: Session(s, brain, policy=policy),
+                       memory=args.memory, repeat=args.repeat, progress=progress)
+    summaries = [summarize(runs) for runs in passes]
+    report = {"suite": str(folder), "brain": brain.name, "memory": args.memory,
+              "passes": [{"summary": s, "runs": [r.model_dump() for r in runs]}
+                         for s, runs in zip(summaries, passes)],
+              "comparison": compare(summaries[0], summaries[-1]) if len(passes) > 1 else None,
+              "skipped_files": errors}
+    text = markdown(passes, errors)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "report.md").write_text(text)
+        (args.out / "report.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2) if args.json else text)
     return 0
 
 

@@ -1,0 +1,68 @@
+"""An evaluation task: a question, the numbers its answer must contain, and where they come from.
+
+One TOML file per task, e.g.::
+
+    id = "soi_nino3_correlation"
+    level = 1
+    family = "data"
+    question = "What is the correlation between the SOI and the Nino-3 SST anomaly?"
+    expected_tools = ["data.open_series", "analysis.lag_correlation"]
+    [expected.r]
+    value = -0.67
+    tol = 0.03
+    units = "1"
+    source = "published: ..."
+
+Every expected value names its independent source (a published number, an exact identity, or
+a computation written separately from the tools under test).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class Expected(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: float
+    tol: float = Field(ge=0, description="absolute tolerance, in the value's units")
+    units: str = ""
+    source: str = Field(min_length=3, description="where the expected value comes from")
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    level: int = Field(ge=1, le=4)
+    family: Literal["data", "da", "emulators", "causal"]
+    question: str = Field(min_length=5)
+    expected: dict[str, Expected] = Field(min_length=1)
+    expected_tools: list[str] = Field(default_factory=list)
+    data: list[str] = Field(default_factory=list)
+
+
+def load_suite(folder: Path) -> tuple[list[Task], list[str]]:
+    """The suite's tasks (sorted by id) and one error line per malformed file
+    ("path: field: what is wrong"); a bad file never stops the others from loading."""
+    tasks, errors = [], []
+    for path in sorted(Path(folder).glob("*.toml")):
+        try:
+            tasks.append(Task.model_validate(tomllib.loads(path.read_text())))
+        except tomllib.TOMLDecodeError as exc:
+            errors.append(f"{path}: not valid TOML: {exc}")
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "(file)"
+            errors.append(f"{path}: {where}: {err['msg']}")
+    return tasks, errors
