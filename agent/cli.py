@@ -54,6 +54,8 @@ def build_parser() -> Parser:
     ask.add_argument("question", nargs="?", help="the research question")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--resume", metavar="SESSION_ID", help="continue a stopped session")
+    ask.add_argument("--feedback", choices=["good", "bad"],
+                     help="with --resume: rate that session's answer (scores its skill)")
     brain_options(ask)
 
     chat = sub.add_parser("chat", help="ask questions one after another in one session")
@@ -191,6 +193,11 @@ def _report(state: AgentState, session_id: str, as_json: bool) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    if args.feedback is not None:
+        if args.resume is None:
+            raise UsageError("--feedback rates a finished session: add --resume SESSION_ID")
+        print(rate_session(args.resume, args.feedback))
+        return 0
     if args.resume is None and not (args.question or "").strip():
         raise UsageError("the question is empty; ask e.g. climcopilot ask \"What is the "
                          "correlation between SOI and Nino-3?\"")
@@ -209,15 +216,20 @@ def cmd_chat(args: argparse.Namespace) -> int:
     with _session(args) as session:
         print(f"ClimCopilot chat, session {session.id} ({session.brain.name} brain). "
               "Ctrl-D to leave.")
-        print(describe(session.policy))
+        print(describe(session.policy) + "\n/good or /bad rates the last answer.")
+        last_state: AgentState | None = None
         while True:
             try:
                 question = input("\n> ").strip()
             except EOFError:
                 print()
                 return 0
-            if question:
-                _report(session.ask(question, print_event), session.id, False)
+            if question in ("/good", "/bad"):
+                print(rate_session(session.id, question[1:], state=last_state)
+                      if last_state is not None else "nothing to rate yet")
+            elif question:
+                last_state = session.ask(question, print_event)
+                _report(last_state, session.id, False)
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
@@ -321,8 +333,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_memory(args: argparse.Namespace) -> int:
-    from climcopilot.agent.graph import reinforce_skill
-    from climcopilot.agent.session import load_state
     from climcopilot.knowledge.memory import Memory
 
     settings = load_settings()
@@ -348,13 +358,24 @@ def cmd_memory(args: argparse.Namespace) -> int:
     elif command == "import":
         print(f"imported {memory.import_(args.file)} records from {args.file}")
     else:
-        state = load_state(settings, args.session_id)
-        key = (state.get("memo") or {}).get("skill_key")
-        if not key:
-            raise MemoryStoreError(f"session {args.session_id} used no skill to score")
-        reinforce_skill(memory, state, "feedback", success=args.verdict == "good")
-        print(f"counted a {args.verdict} answer for skill {key}")
+        print(rate_session(args.session_id, args.verdict, memory=memory))
     return 0
+
+
+def rate_session(session_id: str, verdict: str, state: AgentState | None = None,
+                 memory: Any = None) -> str:
+    """Count a session's answer as good or bad for the skill it used; says what was done."""
+    from climcopilot.agent.graph import reinforce_skill
+    from climcopilot.agent.session import load_state
+    from climcopilot.knowledge.memory import Memory
+
+    settings = load_settings()
+    state = state if state is not None else load_state(settings, session_id)
+    key = (state.get("memo") or {}).get("skill_key")
+    if not key:
+        raise MemoryStoreError(f"session {session_id} used no skill to score")
+    reinforce_skill(memory or Memory(settings.home), state, "feedback", success=verdict == "good")
+    return f"counted a {verdict} answer for skill {key}"
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

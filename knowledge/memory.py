@@ -65,9 +65,9 @@ class Memory:
                 self._check_schema()
                 self.records = self._read_journal()
                 self._open_index()
-        except PermissionError as exc:
+        except OSError as exc:
             raise MemoryStoreError(f"cannot write the memory store at {self.path} "
-                                   f"({exc.strerror}); fix its permissions or point "
+                                   f"({exc.strerror or exc}); fix its permissions or point "
                                    "CLIMCOPILOT_HOME elsewhere") from None
 
     # -- storage ---------------------------------------------------------------------------

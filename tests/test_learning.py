@@ -44,3 +44,9 @@ def test_memory_cli_bad_input_is_one_line(home: Path, tmp_path: Path) -> None:
     imported = run_cli("memory", "import", str(malformed))
     assert imported.returncode == 1 and "nothing was imported" in imported.stderr
     assert imported.stderr.count("\n") == 1 and findings_in(home) == 0
+
+
+def test_unwritable_home_is_one_line(home: Path) -> None:
+    proc = run_cli("memory", "list", env={"CLIMCOPILOT_HOME": "/proc/climcopilot-test"})
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "cannot write the memory store" in proc.stderr

@@ -97,15 +97,13 @@ def test_old_schema_is_migrated_with_a_backup(tmp_path: Path) -> None:
     assert memory.get("old1").seen == 1 and (folder / "journal.v1.jsonl").exists()
 
 
-def test_read_only_store_is_a_clear_error(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root ignores directory permissions")
-    tmp_path.chmod(0o500)
-    try:
-        with pytest.raises(MemoryStoreError, match="cannot write the memory store"):
-            Memory(tmp_path)
-    finally:
-        tmp_path.chmod(0o700)
+def test_unwritable_store_is_a_clear_error(tmp_path: Path) -> None:
+    # /proc refuses new directories even to root; elsewhere, a folder without write permission.
+    target = Path("/proc/climcopilot-test") if os.geteuid() == 0 else tmp_path / "ro"
+    if os.geteuid() != 0:
+        target.mkdir(mode=0o500)
+    with pytest.raises(MemoryStoreError, match="cannot write the memory store"):
+        Memory(target)
 
 
 WRITER = """

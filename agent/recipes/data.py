@@ -169,8 +169,9 @@ Z500_EOF = Recipe(
     answer=(
         "The first EOF of North Atlantic winter (DJF) 500 hPa height ({open[start]} to "
         "{open[end]}) explains **{eof[values][eof1_variance_fraction]:.1%}** of the "
-        "area-weighted variance (EOF2 {eof[values][eof2_variance_fraction]:.1%}); it is the "
-        "NAO-like dipole. Data: {open[source]} ({open[license]})."
+        "area-weighted variance (EOF2 {eof[values][eof2_variance_fraction]:.1%}); the map "
+        "shows its pattern (for this field, the eofs documentation identifies EOF1 with the "
+        "NAO). Data: {open[source]} ({open[license]})."
     ),
     keywords=("z500", "geopotential", "500 hpa", "500hpa", "nao"),
 )
