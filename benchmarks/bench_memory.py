@@ -1,0 +1,75 @@
+"""Memory figures: insert throughput, and recall latency (p50, p95) as the store grows.
+
+Run: `.venv/bin/python benchmarks/bench_memory.py [--sizes 1000 10000]`. Target: p50 recall
+<= 50 ms at 10k records on a 2-core machine. Records are synthetic findings with varied
+wording; each size is a fresh store filled by `Memory.import_` (batched embedding and index
+writes), then queried 50 times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from climcopilot.knowledge.embedder import embed
+from climcopilot.knowledge.memory import Memory
+from climcopilot.knowledge.records import SCHEMA_VERSION, Finding
+
+INDICES = ["SOI", "Nino-3", "Nino-3.4", "ONI", "AMO", "PDO", "NAO", "IOD", "HadCRUT5", "CO2"]
+VERBS = ["correlates with", "leads", "lags", "drives", "is anti-correlated with"]
+
+
+def synthetic(n: int, seed: int = 0) -> list[Finding]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        a, b = rng.sample(INDICES, 2)
+        r = round(rng.uniform(-1, 1), 3)
+        out.append(Finding(id=f"f{i:07d}", question=f"How does {a} relate to {b} ({i})?",
+                           claim=f"{a} {rng.choice(VERBS)} {b} at r = {r} (lag {i % 13} months)",
+                           key=f"bench|{a},{b}|{i}", values={"r": r}))
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(size: int, queries: int = 50) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as home:
+        export = Path(home) / "records.json"
+        export.write_text(json.dumps({"schema_version": SCHEMA_VERSION,
+                                      "records": [f.model_dump() for f in synthetic(size)]}))
+        memory = Memory(Path(home))
+        started = time.perf_counter()
+        memory.import_(export)
+        insert_s = time.perf_counter() - started
+        rng = random.Random(1)
+        latencies = []
+        for _ in range(queries):
+            a, b = rng.sample(INDICES, 2)
+            started = time.perf_counter()
+            memory.search(f"Is the {a} linked to the {b}?", k=3)
+            latencies.append(1e3 * (time.perf_counter() - started))
+    return {"records": size, "insert_per_s": size / insert_s,
+            "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95)}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    embed(["warm up the embedder"])
+    for size in args.sizes:
+        m = measure(size)
+        print(f"{m['records']:>7} records: insert {m['insert_per_s']:.0f} records/s; recall "
+              f"p50 {m['p50_ms']:.1f} ms, p95 {m['p95_ms']:.1f} ms")
