@@ -70,6 +70,12 @@ def build_parser() -> Parser:
     trun.add_argument("--args", default="{}", help="arguments as a JSON object")
     trun.add_argument("--json", action="store_true")
     sandbox_option(trun)
+    tnew = tsub.add_parser("new", help="scaffold a plugin package with a tool and a test")
+    tnew.add_argument("name", help="plugin name: lower case, becomes the tools' family")
+    tnew.add_argument("--dir", type=Path, default=Path("."), help="where to create it")
+    tcheck = tsub.add_parser("check", help="check a plugin against the contract")
+    tcheck.add_argument("plugin", help="an installed plugin package's name")
+    sandbox_option(tcheck)
 
     sandbox = sub.add_parser("sandbox", help="run code in a fresh sandboxed kernel")
     ssub = sandbox.add_subparsers(dest="sandbox_command", required=True, parser_class=Parser)
@@ -235,6 +241,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_tools(args: argparse.Namespace) -> int:
     from climcopilot.tools.registry import get_tool, registry
 
+    if args.tools_command == "new":
+        from climcopilot.tools.scaffold import new_plugin
+
+        root = new_plugin(args.name, args.dir)
+        print(f"created {root}\nnext: pip install -e {root} && climcopilot tools check "
+              f"{args.name}")
+        return 0
+    if args.tools_command == "check":
+        return check_plugin(args)
     if args.tools_command == "list":
         tools = registry().values()
         if args.json:
@@ -274,6 +289,42 @@ def cmd_tools(args: argparse.Namespace) -> int:
         for figure in result.get("figures", []):
             print(f"  figure: {figure}")
     return 0 if obs.ok else 1
+
+
+def check_plugin(args: argparse.Namespace) -> int:
+    """`tools check`: import, schemas, contract, and an example call of every tool in the
+    sandbox; prints each problem and exits 1 if there is any."""
+    from climcopilot.agent.session import new_session_id
+    from climcopilot.sandbox.kernel import KernelSession
+    from climcopilot.tools.plugins import contract_problems, example_arguments, installed_points
+    from climcopilot.tools.plugins import load as load_plugins
+
+    points = installed_points(args.plugin)
+    if not points:
+        raise UsageError(f"no installed package {args.plugin!r} declares climcopilot.tools "
+                         "entry points; pip install it first")
+    loaded = load_plugins(points)
+    problems = list(loaded.problems)
+    for tool in loaded.tools:
+        problems += contract_problems(tool)
+    runnable = [(t, example_arguments(t)) for t in loaded.tools]
+    runnable = [(t, a) for t, a in runnable if a is not None]
+    if runnable:
+        with KernelSession(load_settings().workspace(new_session_id()),
+                           policy=_policy(args)) as kernel:
+            for tool, arguments in runnable:
+                obs = kernel.call_tool(tool.name, arguments)
+                if obs.error:
+                    problems.append(f"{tool.name}: example call failed: {obs.error}")
+                problems += [f"{tool.name}: example result fails its check {c}"
+                             for c in obs.failed_checks()]
+    for tool in loaded.tools:
+        bad = any(p.startswith(tool.name) for p in problems)
+        print(f"tool {tool.name}: {'see problems below' if bad else 'ok'}")
+    for problem in problems:
+        print(f"problem: {problem}")
+    print(f"{len(loaded.tools)} tools, {len(problems)} problems")
+    return 1 if problems else 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:

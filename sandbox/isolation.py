@@ -18,10 +18,12 @@ from pathlib import Path
 
 import climcopilot.sandbox as _package
 from climcopilot.sandbox.launch import cgroup_dir
+from climcopilot.tools.plugins import source_dirs
 
 ENV_ALLOWED = {"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-               "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "CLIMCOPILOT_DEVICE"}
+               "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "CLIMCOPILOT_DEVICE",
+               "PYTHONPATH"}
 """Variables passed from the parent to the kernel (plus ``LC_*``); nothing else, no secrets."""
 
 
@@ -109,7 +111,7 @@ def _bwrap_args(workspace: Path, sockets: Path, policy: SandboxPolicy) -> list[s
             args += ["--tmpfs", str(path)]
     # What the kernel needs to run, even where it lies under a hidden directory.
     needed = {Path(sys.base_prefix), Path(sys.prefix), Path(_package.__file__).parents[1],
-              *policy.data_dirs}
+              *source_dirs(), *policy.data_dirs}
     for path in sorted(needed):
         if path.exists():
             args += ["--ro-bind", str(path), str(path)]

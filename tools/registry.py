@@ -2,19 +2,19 @@
 
 A module contributes the :class:`~climcopilot.tools.base.Tool` objects it defines at module
 level. Built-in modules are listed in ``BUILTIN_MODULES``; plugins name a module in the
-``climcopilot.tools`` entry-point group. A plugin that fails to load is skipped with a one-line
-warning and the rest still load.
+``climcopilot.tools`` entry-point group (:mod:`climcopilot.tools.plugins`). A plugin that fails
+to load is skipped with a one-line warning and the rest still load.
 """
 
 from __future__ import annotations
 
 import importlib
-import warnings
+import sys
 from functools import lru_cache
-from importlib.metadata import entry_points
 from types import ModuleType
 
 from climcopilot.tools.base import Tool, ToolError
+from climcopilot.tools.plugins import installed_points, load
 
 BUILTIN_MODULES = (
     "climcopilot.tools.data.bundled",
@@ -23,7 +23,6 @@ BUILTIN_MODULES = (
     "climcopilot.tools.da.tools",
     "climcopilot.tools.causal.tools",
 )
-ENTRY_POINT_GROUP = "climcopilot.tools"
 
 
 def tools_in(module: ModuleType) -> list[Tool]:
@@ -33,23 +32,21 @@ def tools_in(module: ModuleType) -> list[Tool]:
 
 @lru_cache(maxsize=1)
 def registry() -> dict[str, Tool]:
-    """All tools by name: built-ins first, then plugins (a plugin may not shadow a built-in)."""
+    """All tools by name: built-ins first, then plugins (a plugin may not shadow a built-in).
+
+    Plugins that fail to load are skipped with one line each on stderr."""
     found: dict[str, Tool] = {}
     for name in BUILTIN_MODULES:
         for t in tools_in(importlib.import_module(name)):
             found[t.name] = t
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            plugin_tools = tools_in(ep.load())
-        except Exception as exc:  # a broken plugin must not stop the others
-            warnings.warn(f"skipped plugin {ep.name!r}: {type(exc).__name__}: {exc}",
-                          stacklevel=2)
-            continue
-        for t in plugin_tools:
-            if t.name in found:
-                warnings.warn(f"skipped plugin tool {t.name!r}: name already taken", stacklevel=2)
-            else:
-                found[t.name] = t
+    plugins = load(installed_points())
+    for t in plugins.tools:
+        if t.name in found:
+            plugins.problems.append(f"tool {t.name!r} of a plugin: name already taken")
+        else:
+            found[t.name] = t
+    for problem in plugins.problems:
+        print(f"climcopilot: warning: skipped {problem}", file=sys.stderr)
     return found
 
 
