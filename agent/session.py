@@ -8,6 +8,7 @@ stopped midway: it replays the successful cells into a new kernel, then goes on.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -26,9 +27,16 @@ from climcopilot.sandbox.kernel import KernelSession
 from climcopilot.sandbox.observation import Observation
 from climcopilot.sandbox.runtime import render_tool_cell
 from climcopilot.tools.base import ToolError
-from climcopilot.tools.registry import get_tool
+from climcopilot.tools.registry import get_tool, registry
 
 EventHandler = Callable[[str, dict[str, Any]], None]
+
+
+def _preload() -> None:
+    from climcopilot.knowledge.embedder import embed
+
+    embed(["warm up"])
+    registry()
 
 
 def new_session_id() -> str:
@@ -108,7 +116,9 @@ class Session:
         return self._memory
 
     def prepare(self) -> None:
-        """Start the kernel (it imports the tools while the memory is searched)."""
+        """Start the kernel, and load the embedder and the tool registry here in a background
+        thread, so that the three slow starts overlap (the kernel is its own process)."""
+        threading.Thread(target=_preload, daemon=True).start()
         _ = self.kernel
 
     def execute(self, action: Action) -> Observation:
