@@ -26,6 +26,15 @@ DA_METHODS = {"3d-var": "3dvar", "3dvar": "3dvar", "4d-var": "4dvar", "4dvar": "
 """Data-assimilation method names in a question, and the tool's name for each."""
 
 
+SETTINGS = {
+    "N": r"(?:\bn\s*=\s*(\d+)|(\d+)[- ](?:members?|member ensemble|particles))",
+    "infl": r"inflation(?: factor)?(?: of)?\s*=?\s*(\d+(?:\.\d+)?)",
+    "loc_rad": r"locali[sz]ation radius(?: of)?\s*=?\s*(\d+(?:\.\d+)?)",
+    "xB": r"\bxb\s*=\s*(\d+(?:\.\d+)?)",
+}
+"""Experiment settings a question may state, by the name the DA tools use."""
+
+
 @dataclass
 class Entities:
     """What a question names: bundled series keys in order of appearance, domain words, and
@@ -37,6 +46,7 @@ class Entities:
     domain_words: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
     methods: list[str] = field(default_factory=list)  # DA methods named, in order
+    settings: dict[str, float] = field(default_factory=dict)  # N, infl, loc_rad, xB, rot
 
 
 def _alias_patterns() -> list[tuple[re.Pattern[str], str]]:
@@ -70,5 +80,12 @@ def extract(question: str) -> Entities:
     found = sorted((m.start(), method) for alias, method in DA_METHODS.items()
                    for m in re.finditer(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", text))
     methods = list(dict.fromkeys(method for _, method in found))
+    settings: dict[str, float] = {}
+    for name, pattern in SETTINGS.items():
+        m = re.search(pattern, text)
+        if m:
+            settings[name] = float(next(g for g in m.groups() if g is not None))
+    if re.search(r"\brotat", text):
+        settings["rot"] = 1.0
     return Entities(text=text, generalized="".join(generalized) + text[last:], series=series,
-                    domain_words=words, years=years, methods=methods)
+                    domain_words=words, years=years, methods=methods, settings=settings)

@@ -127,7 +127,11 @@ def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
                 "feedback": "; ".join(failing) or None}
 
     def answer(state: AgentState) -> dict[str, Any]:
-        body = engine.brain.compose(state).strip()
+        try:
+            body = engine.brain.compose(state).strip()
+        except (KeyError, IndexError, ValueError, TypeError) as exc:
+            return {"status": "failed", "reason": f"could not compose the answer from the "
+                                                  f"results ({type(exc).__name__}: {exc})"}
         notes = list(state.get("notes", []))
         finding = new_finding(state, body, engine.brain.name)
         earlier = engine.memory.same_key(finding) if finding.key else None
@@ -160,7 +164,7 @@ def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
                             else "plan" if s.get("replan_requested") else "act")
     g.add_conditional_edges("check", lambda s: END if s["status"] != "running"
                             else "act" if s.get("final") is None else "answer")
-    g.add_edge("answer", "remember")
+    g.add_conditional_edges("answer", lambda s: END if s["status"] != "done" else "remember")
     g.add_edge("remember", END)
     return g.compile(checkpointer=checkpointer)
 

@@ -22,13 +22,17 @@ from climcopilot.tools.data.bundled import BUNDLED
 SKILL_REUSE = 0.5  # least similarity of a question to a skill's pattern for the skill to be reused
 
 
-def _slots(recipe: Recipe, series: list[str], years: list[int],
-           methods: list[str] | None = None) -> dict[str, Any]:
+def _slots(recipe: Recipe, memo: dict[str, Any]) -> dict[str, Any]:
     """Template slots: ``a``/``a_name``... for the series, ``years``, ``methods`` (DA methods
-    named in the question), then the recipe's defaults for what the question leaves open."""
+    named in the question) and the experiment settings it states (``N``, ``infl``, ``rot``...),
+    over the recipe's defaults for what the question leaves open."""
+    series, years = memo["series"], memo["years"]
     slots: dict[str, Any] = dict(recipe.defaults)
-    if methods:
-        slots["methods"] = methods
+    for name, value in memo.get("settings", {}).items():
+        slots[name] = bool(value) if name == "rot" else int(value) if name == "N" else value
+    if memo.get("methods"):
+        slots["methods"] = memo["methods"]
+        slots["method"] = memo["methods"][0]
     for letter, key in zip("abcd", series):
         slots[letter] = key
         slots[f"{letter}_name"] = BUNDLED[key].long_name
@@ -57,11 +61,13 @@ class OfflineBrain(Brain):
             best, score = self._route(state["question"], entities)
         series = entities.series[: best.needs_series]
         key = "|".join([best.name, ",".join(series), ",".join(map(str, entities.years)),
-                        ",".join(entities.methods)])
+                        ",".join(entities.methods),
+                        ",".join(f"{k}={v:g}" for k, v in sorted(entities.settings.items()))])
         memo: dict[str, Any] = {"recipe": best.name, "series": series, "years": entities.years,
-                                "methods": entities.methods, "similarity": score, "key": key,
-                                "skill_key": best.name, "skill_plan": {"recipe": best.name}}
-        slots = _slots(best, series, entities.years, entities.methods)
+                                "methods": entities.methods, "settings": entities.settings,
+                                "similarity": score, "key": key, "skill_key": best.name,
+                                "skill_plan": {"recipe": best.name}}
+        slots = _slots(best, memo)
         plan = [fill(line, slots) for line in best.plan]
         reused = next((f for f in state.get("recalled_findings", []) if f["key"] == key), None)
         if reused is not None:
@@ -109,7 +115,7 @@ class OfflineBrain(Brain):
             return Finish(answer=finding["claim"], values=finding["values"],
                           units=finding["units"])
         recipe = _recipe(memo["recipe"])
-        slots = _slots(recipe, memo["series"], memo["years"], memo.get("methods"))
+        slots = _slots(recipe, memo)
         done = len(successful_results(state))
         if done >= len(recipe.steps):
             return Finish()
@@ -124,7 +130,7 @@ class OfflineBrain(Brain):
                     f"{finding['id']}, first found on {finding['created'][:10]}.)")
         recipe = _recipe(memo["recipe"])
         named = dict(zip((s.name for s in recipe.steps), successful_results(state)))
-        slots = _slots(recipe, memo["series"], memo["years"], memo.get("methods"))
+        slots = _slots(recipe, memo)
         answer = recipe.answer.format(**slots, **named)
         if "skill" in memo:
             answer += f"\n\n(Reused skill {recipe.name} from memory: {memo['skill']}.)"

@@ -37,4 +37,37 @@ DA_METHOD_COMPARISON = Recipe(
     keywords=("lorenz", "twin", "assimilation"),
 )
 
-RECIPES = (DA_METHOD_COMPARISON,)
+DA_TWIN_EXPERIMENT = Recipe(
+    name="da_twin_experiment",
+    examples=(
+        "What is the analysis RMSE of the ETKF with 24 members and inflation 1.013 on "
+        "Lorenz-96?",
+        "How well does the LETKF with 7 members track Lorenz-96 when every site is observed?",
+        "Run a 3D-Var twin experiment on Lorenz-96 and report the analysis error.",
+        "What analysis error does optimal interpolation give on Lorenz-96?",
+    ),
+    plan=(
+        "Run one Lorenz-96 twin experiment (40 variables, F = 8, all sites observed every step, "
+        "obs error variance 1, 1000 cycles, seed 0) with {method}: N = {N}, inflation {infl}, "
+        "rotation {rot}, localization radius {loc_rad}, xB = {xB}.",
+        "Report the time-mean analysis RMSE after the 20-MTU burn-in, the forecast RMSE and "
+        "the ensemble spread, with a figure of error and spread over time.",
+    ),
+    steps=(
+        RecipeStep("twin", "da.twin_experiment", {
+            "method": "{method}", "N": "{N}", "infl": "{infl}", "rot": "{rot}",
+            "loc_rad": "{loc_rad}", "xB": "{xB}", "Ko": 1000, "seed": 0}),
+    ),
+    answer=(
+        "{method} on Lorenz-96 (40 variables, F = 8, every site observed every step, obs error "
+        "variance 1, 1000 cycles, seed 0; N = {N}, inflation {infl}, rotation {rot}, "
+        "localization radius {loc_rad}, xB = {xB}): time-mean analysis RMSE "
+        "**{twin[values][rmse_a]:.3f}**, forecast RMSE {twin[values][rmse_f]:.3f} (state "
+        "units, after a 20-MTU burn-in), in {twin[values][wall_s]:.1f} s."
+    ),
+    needs_methods=1,
+    keywords=("lorenz", "twin", "assimilation", "rmse", "analysis error"),
+    defaults={"N": 20, "infl": 1.0, "rot": False, "loc_rad": 4.0, "xB": 0.02},
+)
+
+RECIPES = (DA_METHOD_COMPARISON, DA_TWIN_EXPERIMENT)

@@ -45,14 +45,13 @@ PERIOD_CHANGE = Recipe(
     ),
     plan=(
         "Open {a_name} from the bundled real data.",
-        "Average it over {years[2]}-{years[3]} and over {years[0]}-{years[1]}.",
+        "Average it over the periods the question names ({years}; two years: that period "
+        "against 1850-1900).",
         "Report the later mean minus the earlier mean.",
     ),
     steps=(
         RecipeStep("open", "data.open_series", {"name": "{a}"}),
-        RecipeStep("change", "analysis.period_difference",
-                   {"handle": "{a}", "start": "{years[0]}", "end": "{years[1]}",
-                    "base_start": "{years[2]}", "base_end": "{years[3]}"}),
+        RecipeStep("change", "analysis.period_difference", {"handle": "{a}", "years": "{years}"}),
         RecipeStep("plot", "viz.line_plot", {"handles": ["{a}"]}),
     ),
     answer=(
@@ -187,15 +186,15 @@ CMIP6_MODEL_TRENDS = Recipe(
     plan=(
         "Open every model of the bundled CMIP6 sample (intake-esm joins each model's files "
         "along time) and reduce air temperature at 1000 hPa to area-weighted annual means "
-        "over {years[0]}-{years[1]}.",
+        "over the years asked ({years}; one year: from it to 2014).",
         "Fit each model's linear trend with an autocorrelation-adjusted p-value and rank them.",
         "Compare each model with the multi-model mean (bias, RMSE, correlation, Taylor "
         "diagram).",
     ),
     steps=(
         RecipeStep("ensemble", "data.cmip6_ensemble",
-                   {"variable": "ta", "start": "{years[0]}", "end": "{years[1]}",
-                    "level": 100000, "handle": "cmip6_ta"}),
+                   {"variable": "ta", "years": "{years}", "level": 100000,
+                    "handle": "cmip6_ta"}),
         RecipeStep("trend", "analysis.trend", {"handle": "cmip6_ta"}),
         RecipeStep("compare", "analysis.compare", {"handle": "cmip6_ta", "dim": "model"}),
     ),
@@ -203,7 +202,7 @@ CMIP6_MODEL_TRENDS = Recipe(
         "Across the **{ensemble[values][n_models]:.0f}** CMIP6 historical models of the "
         "sample (air temperature at 1000 hPa over its small north-polar box, about 88-90 N, "
         "area-weighted annual means), **{trend[largest]}** has the largest "
-        "{years[0]}-{years[1]} trend, **{trend[values][largest_trend]:+.2f} "
+        "{ensemble[start]}-{ensemble[end]} trend, **{trend[values][largest_trend]:+.2f} "
         "{trend[trend_units]}**; {trend[smallest]} the smallest "
         "({trend[values][smallest_trend]:+.2f}); the mean of the model trends is "
         "{trend[values][mean_trend]:+.2f}, and {trend[values][n_significant]:.0f} of them are "
