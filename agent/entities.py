@@ -26,6 +26,15 @@ DA_METHODS = {"3d-var": "3dvar", "3dvar": "3dvar", "4d-var": "4dvar", "4dvar": "
 """Data-assimilation method names in a question, and the tool's name for each."""
 
 
+CAUSAL_SYSTEMS = {"tigramite tutorial": "tigramite_tutorial", "tutorial": "tigramite_tutorial",
+                  "uncoupled rossler": "rossler_uncoupled", "rossler": "rossler",
+                  "logistic map": "coupled_logistic", "linear var": "linear_var",
+                  "var process": "linear_var", "lorenz-96": "lorenz96", "lorenz 96": "lorenz96"}
+"""Benchmark systems with known causal graphs (the causal tools' names), by question words."""
+CAUSAL_METHODS = {"pcmci": "causal.pcmci", "granger": "causal.granger",
+                  "koopman": "causal.koopman"}
+"""Causal-discovery methods named in a question, and the tool for each."""
+
 SETTINGS = {
     "N": r"(?:\bn\s*=\s*(\d+)|(\d+)[- ](?:members?|member ensemble|particles))",
     "infl": r"inflation(?: factor)?(?: of)?\s*=?\s*(\d+(?:\.\d+)?)",
@@ -47,6 +56,8 @@ class Entities:
     years: list[int] = field(default_factory=list)
     methods: list[str] = field(default_factory=list)  # DA methods named, in order
     settings: dict[str, float] = field(default_factory=dict)  # N, infl, loc_rad, xB, rot
+    causal_system: str | None = None  # a benchmark system with a known graph
+    causal_tool: str | None = None  # the causal-discovery tool the question names
 
 
 def _alias_patterns() -> list[tuple[re.Pattern[str], str]]:
@@ -87,5 +98,8 @@ def extract(question: str) -> Entities:
             settings[name] = float(next(g for g in m.groups() if g is not None))
     if re.search(r"\brotat", text):
         settings["rot"] = 1.0
+    system = next((v for k, v in CAUSAL_SYSTEMS.items() if k in text), None)
+    tool = next((v for k, v in CAUSAL_METHODS.items() if k in text), None)
     return Entities(text=text, generalized="".join(generalized) + text[last:], series=series,
-                    domain_words=words, years=years, methods=methods, settings=settings)
+                    domain_words=words, years=years, methods=methods, settings=settings,
+                    causal_system=system, causal_tool=tool)

@@ -33,6 +33,9 @@ def _slots(recipe: Recipe, memo: dict[str, Any]) -> dict[str, Any]:
     if memo.get("methods"):
         slots["methods"] = memo["methods"]
         slots["method"] = memo["methods"][0]
+    for name in ("causal_system", "causal_tool"):
+        if memo.get(name):
+            slots[name] = memo[name]
     for letter, key in zip("abcd", series):
         slots[letter] = key
         slots[f"{letter}_name"] = BUNDLED[key].long_name
@@ -43,6 +46,8 @@ def _slots(recipe: Recipe, memo: dict[str, Any]) -> dict[str, Any]:
 
 def _fits(recipe: Recipe, entities: Entities) -> bool:
     if len(entities.series) < recipe.needs_series or len(entities.methods) < recipe.needs_methods:
+        return False
+    if recipe.needs_causal_system and entities.causal_system is None:
         return False
     return not recipe.keywords or any(k in entities.text for k in recipe.keywords)
 
@@ -61,10 +66,13 @@ class OfflineBrain(Brain):
             best, score = self._route(state["question"], entities)
         series = entities.series[: best.needs_series]
         key = "|".join([best.name, ",".join(series), ",".join(map(str, entities.years)),
-                        ",".join(entities.methods),
+                        ",".join(entities.methods), entities.causal_system or "",
+                        entities.causal_tool or "",
                         ",".join(f"{k}={v:g}" for k, v in sorted(entities.settings.items()))])
         memo: dict[str, Any] = {"recipe": best.name, "series": series, "years": entities.years,
                                 "methods": entities.methods, "settings": entities.settings,
+                                "causal_system": entities.causal_system,
+                                "causal_tool": entities.causal_tool,
                                 "similarity": score, "key": key, "skill_key": best.name,
                                 "skill_plan": {"recipe": best.name}}
         slots = _slots(best, memo)
@@ -120,7 +128,8 @@ class OfflineBrain(Brain):
         if done >= len(recipe.steps):
             return Finish()
         step = recipe.steps[done]
-        return Action(kind="tool", tool=step.tool, arguments=fill(step.arguments, slots))
+        return Action(kind="tool", tool=fill(step.tool, slots),
+                      arguments=fill(step.arguments, slots))
 
     def compose(self, state: AgentState) -> str:
         memo = state["memo"]

@@ -36,4 +36,32 @@ TWO_SERIES_DRIVERS = Recipe(
     min_similarity=0.3,
 )
 
-RECIPES = (TWO_SERIES_DRIVERS,)
+KNOWN_GRAPH_DISCOVERY = Recipe(
+    name="known_graph_discovery",
+    examples=(
+        "Does PCMCI recover the true links of the tigramite tutorial example?",
+        "Does the Koopman method report false links between uncoupled Rossler oscillators?",
+        "How well does Granger causality find the graph of a linear VAR process?",
+        "Which links does causal discovery find in coupled logistic maps?",
+    ),
+    plan=(
+        "Generate a realisation of the {causal_system} benchmark system (known causal graph, "
+        "1000 steps, seed 42).",
+        "Run {causal_tool} on it and score the links found against the true graph (TPR, FPR, "
+        "F1, AUROC).",
+    ),
+    steps=(
+        RecipeStep("found", "{causal_tool}", {"system": "{causal_system}", "seed": 42,
+                                              "T": 1000}),
+    ),
+    answer=(
+        "{found[summary]}. Links between different series: {found[cross_links]}. Against the "
+        "true graph of {causal_system}: {found[truth]}."
+    ),
+    needs_causal_system=True,
+    keywords=("pcmci", "granger", "koopman", "causal", "links", "graph"),
+    defaults={"causal_tool": "causal.pcmci"},
+    min_similarity=0.25,
+)
+
+RECIPES = (TWO_SERIES_DRIVERS, KNOWN_GRAPH_DISCOVERY)

@@ -56,6 +56,8 @@ class DiscoveryResult(ToolResult):
     links: list[Link]
     cross_links: str = Field(description="links between different series, strongest first, "
                                          "as text ('none' if there are none)")
+    truth: str = Field("", description="scores against the true graph, as text, when the "
+                                       "data came from a benchmark system")
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -84,6 +86,7 @@ def discovery_result(graph: LaggedGraph, n_time: int, ctx: ToolContext, title: s
               Check(name="lags_within_range",
                     passed=all(0 <= lk.lag <= graph.tau_max for lk in links),
                     detail=f"every lag lies in 0..{graph.tau_max}")]
+    truth = ""
     cross = [lk for lk in links if lk.source != lk.target]
     cross_links = "; ".join(f"{lk.source} {lk.kind} {lk.target} at lag {lk.lag} "
                             f"({value_label} {lk.value:+.2f}, p = {lk.p_value:.1g})"
@@ -97,12 +100,14 @@ def discovery_result(graph: LaggedGraph, n_time: int, ctx: ToolContext, title: s
         defined = {f"truth_{k}": v for k, v in m.items() if k in METRICS and v == v}
         values.update(defined)  # NaN (e.g. AUROC without true links) is left out
         units.update(dict.fromkeys(defined, "1"))
+        truth = ", ".join(f"{k.removeprefix('truth_').upper()} {v:.2f}"
+                          for k, v in defined.items()) or "no true links to score"
     summary = (f"{graph.method}: {len(links)} significant links among {graph.n_vars} series"
                + (f"; strongest {links[0].source} -> {links[0].target} at lag {links[0].lag}"
                   if links else ""))
     return DiscoveryResult(summary=summary, values=values, units=units, figures=[str(fig)],
                            checks=checks, method=graph.method, series=graph.names,
-                           n_time=n_time, links=links, cross_links=cross_links,
+                           n_time=n_time, links=links, cross_links=cross_links, truth=truth,
                            warnings=graph.notes)
 
 
