@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+
 from climcopilot.tools.analysis.series import align, lagged_correlations
 from climcopilot.tools.base import ToolContext, ToolError
 from climcopilot.tools.registry import get_tool

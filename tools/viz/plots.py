@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import xarray as xr
-from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
 from pydantic import BaseModel, Field
+
+from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
 
 
 class LinePlotInput(BaseModel):

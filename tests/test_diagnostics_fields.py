@@ -1,0 +1,132 @@
+"""Field diagnostics against identities and independent computations: area weights, regional
+indices, EOFs (checked against the eofs package), composites, model-vs-reference statistics,
+and the figures they draw."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from climcopilot.tools.analysis.area import regional_mean
+from climcopilot.tools.analysis.comparison import compare
+from climcopilot.tools.analysis.composite import composite
+from climcopilot.tools.analysis.eof import eof
+from climcopilot.tools.analysis.regions import area_mean
+from climcopilot.tools.base import ToolContext, ToolError
+from climcopilot.tools.data.access import open_field
+from climcopilot.tools.viz.maps import map_plot
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> ToolContext:
+    return ToolContext(workspace=tmp_path / "ws")
+
+
+def global_grid(values, n_time: int = 24) -> xr.DataArray:
+    """A 2-degree global grid (lon -180..178, lat south to north) with ``values(lat, lon)``."""
+    lat = np.arange(-89.0, 90.0, 2.0)
+    lon = np.arange(-180.0, 180.0, 2.0)
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    time = pd.date_range("2000-01-01", periods=n_time, freq="MS")
+    field = np.broadcast_to(values(la, lo), (n_time, *la.shape)).copy()
+    return xr.DataArray(field, dims=("time", "lat", "lon"),
+                        coords={"time": time, "lat": lat, "lon": lon}, attrs={"units": "K"})
+
+
+def test_area_weights_integrate_a_constant_and_a_known_field() -> None:
+    assert float(area_mean(global_grid(lambda la, lo: 0 * la + 7.0)).isel(time=0)) == (
+        pytest.approx(7.0))
+    # mean of sin^2(lat) over the sphere is 1/3 (cos-lat weighting on a fine grid)
+    field = global_grid(lambda la, lo: np.sin(np.deg2rad(la)) ** 2)
+    assert float(area_mean(field).isel(time=0)) == pytest.approx(1 / 3, abs=2e-4)
+
+
+def test_nino34_index_on_a_minus180_grid(ctx: ToolContext) -> None:
+    def inside(la, lo):  # the Nino-3.4 box, 5S-5N, 170W-120W
+        return (np.abs(la) <= 5) & (lo % 360 >= 190) & (lo % 360 <= 240)
+
+    field = global_grid(lambda la, lo: np.where(inside(la, lo), 2.0, 0.0))
+    ctx.store["sst"] = field
+    result = regional_mean.run({"handle": "sst", "region": "nino3.4"}, ctx)
+    assert result.values["mean"] == pytest.approx(2.0)
+    assert result.n_cells == 6 * 26  # centres lat -5..5 (6 rows) x lon 190..240 (26 columns)
+    anomalies = regional_mean.run({"handle": "sst", "region": "nino34", "anomalies": True,
+                                   "out": "idx"}, ctx)
+    assert anomalies.handle == "idx" and np.allclose(ctx.store["idx"].values, 0)
+    with pytest.raises(ToolError, match="unknown region"):
+        regional_mean.run({"handle": "sst", "region": "nino9"}, ctx)
+
+
+def test_eof_variance_fractions_match_eofs_package_and_sum_to_one(ctx: ToolContext) -> None:
+    from eofs.examples import example_data_path
+    from eofs.standard import Eof
+
+    open_field.run({"dataset": "pacific_sst_ndjfm", "handle": "sst"}, ctx)
+    result = eof.run({"handle": "sst", "n_modes": 50}, ctx)
+    fractions = np.array(result.variance_fractions)
+    assert fractions.sum() == pytest.approx(1.0, abs=1e-9)
+    ds = xr.open_dataset(example_data_path("sst_ndjfm_anom.nc"))
+    weights = np.sqrt(np.cos(np.deg2rad(ds["latitude"].values))).clip(0)[:, None]
+    solver = Eof(np.ma.masked_invalid(ds["sst"].values), weights=weights)
+    np.testing.assert_allclose(fractions[:5], solver.varianceFraction(5), rtol=1e-6)
+    assert 0.45 < result.values["eof1_variance_fraction"] < 0.55
+    assert Path(result.figures[0]).stat().st_size > 10_000
+    # EOF1 is the El Nino pattern: its largest loading lies in the equatorial east Pacific
+    pattern = ctx.store["sst_eofs"].sel(mode=1)
+    peak = pattern.where(np.abs(pattern) == np.abs(pattern).max(), drop=True)
+    assert abs(float(peak.lat[0])) <= 5 and 180 <= float(peak.lon[0]) <= 270
+
+
+def test_composite_recovers_a_planted_pattern(ctx: ToolContext) -> None:
+    rng = np.random.default_rng(3)
+    index = rng.normal(size=120)
+    pattern = global_grid(lambda la, lo: np.cos(np.deg2rad(la)), n_time=1).isel(time=0)
+    time = pd.date_range("1900-01-01", periods=120, freq="YS")
+    field = xr.DataArray(index[:, None, None] * pattern.values[None], dims=("time", "lat", "lon"),
+                         coords={"time": time, "lat": pattern.lat, "lon": pattern.lon},
+                         attrs={"units": "K"})
+    ctx.store.update(field=field, index=xr.DataArray(index, dims="time", coords={"time": time}))
+    result = composite.run({"field": "field", "index": "index", "threshold": 1.0}, ctx)
+    z = (index - index.mean()) / index.std()
+    expected = index[z > 1].mean() - index[z < -1].mean()  # times the pattern
+    np.testing.assert_allclose(ctx.store["field_composite"].values, expected * pattern.values)
+    assert result.values["n_high"] == (z > 1).sum()
+
+
+def test_compare_statistics_obey_taylor_identity_and_known_values(ctx: ToolContext) -> None:
+    rng = np.random.default_rng(4)
+    reference = rng.normal(size=50)
+    time = pd.date_range("1950-01-01", periods=50, freq="YS")
+    models = np.stack([reference, reference + 1.0, 2 * reference, rng.normal(size=50)])
+    ctx.store["ens"] = xr.DataArray(models, dims=("model", "time"), attrs={"units": "K"},
+                                    coords={"model": ["same", "biased", "double", "noise"],
+                                            "time": time})
+    ctx.store["obs"] = xr.DataArray(reference, dims="time", coords={"time": time})
+    result = compare.run({"handle": "ens", "reference": "obs"}, ctx)
+    stats = result.statistics
+    assert stats["same"]["rmse"] == pytest.approx(0) and result.best == "same"
+    assert stats["biased"]["bias"] == pytest.approx(1.0)
+    assert stats["biased"]["rmse"] == pytest.approx(1.0)
+    assert stats["biased"]["centred_rmse"] == pytest.approx(0, abs=1e-12)
+    assert stats["double"]["std_ratio"] == pytest.approx(2.0)
+    assert stats["double"]["correlation"] == pytest.approx(1.0)
+    for s in stats.values():  # Taylor (2001): E'^2 = sf^2 + sr^2 - 2 sf sr R
+        lhs = s["centred_rmse"] ** 2
+        rhs = (s["std_candidate"] ** 2 + s["std_reference"] ** 2
+               - 2 * s["std_candidate"] * s["std_reference"] * s["correlation"])
+        assert lhs == pytest.approx(rhs, abs=1e-12)
+    assert all(c.passed for c in result.checks)
+    assert Path(result.figures[0]).stat().st_size > 10_000
+
+
+def test_map_plot_draws_a_labelled_figure(ctx: ToolContext) -> None:
+    ctx.store["f"] = global_grid(lambda la, lo: np.sin(np.deg2rad(lo)))
+    result = map_plot.run({"handle": "f"}, ctx)
+    assert Path(result.figures[0]).stat().st_size > 10_000
+    ctx.store["s"] = xr.DataArray([1.0, 2.0], dims="time")
+    with pytest.raises(ToolError, match="latitude/longitude"):
+        map_plot.run({"handle": "s"}, ctx)

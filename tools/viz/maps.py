@@ -1,0 +1,57 @@
+"""Maps of lat/lon fields with plain matplotlib (no cartopy): filled cells, labelled axes."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from pydantic import BaseModel, Field
+
+from climcopilot.tools.analysis.regions import lat_lon_names
+from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
+
+
+def draw_map(ax, field: xr.DataArray, label: str, symmetric: bool = True):
+    """Draw a 2-D (lat, lon) field on ``ax`` with a colour bar labelled ``label``."""
+    lat, lon = lat_lon_names(field)
+    values = field.transpose(lat, lon).values
+    limit = float(np.nanmax(np.abs(values))) if symmetric else None
+    mesh = ax.pcolormesh(field[lon].values, field[lat].values, values, shading="nearest",
+                         cmap="RdBu_r" if symmetric else "viridis",
+                         vmin=-limit if symmetric else None, vmax=limit)
+    ax.set_xlabel("longitude (degrees east)")
+    ax.set_ylabel("latitude (degrees north)")
+    ax.figure.colorbar(mesh, ax=ax, label=label, shrink=0.8)
+    return mesh
+
+
+class MapPlotInput(BaseModel):
+    handle: str = Field(description="handle of a field with lat/lon (a time axis is averaged)")
+    title: str | None = Field(None, description="figure title; default from the field's name")
+
+
+class MapPlotResult(ToolResult):
+    pass
+
+
+@tool("viz.map_plot", family="viz")
+def map_plot(args: MapPlotInput, ctx: ToolContext) -> MapPlotResult:
+    """Map of a lat/lon field (its time mean when it has a time axis)."""
+    from matplotlib.figure import Figure
+
+    da = ctx.get(args.handle)
+    if not isinstance(da, xr.DataArray):
+        raise ToolError(f"{args.handle!r} is not a DataArray")
+    if "time" in da.dims:
+        da = da.mean("time", keep_attrs=True)
+    extra = [d for d in da.dims if d not in lat_lon_names(da)]
+    if extra:
+        raise ToolError(f"{args.handle!r} has extra dims {extra}; select one level/member")
+    fig = Figure(figsize=(7.5, 4))
+    ax = fig.subplots()
+    name = da.attrs.get("long_name", da.name)
+    draw_map(ax, da, f"{name} ({da.attrs.get('units', '?')})",
+             symmetric=bool(float(da.min()) < 0 < float(da.max())))
+    ax.set_title(args.title or str(name), fontsize=10)
+    path = ctx.figure_path(f"map-{da.name}")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return MapPlotResult(summary=f"map of {args.handle} saved to {path}", figures=[str(path)])
