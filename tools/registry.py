@@ -34,6 +34,7 @@ BUILTIN_MODULES = (
     "climcopilot.tools.viz.maps",
     "climcopilot.tools.da.tools",
     "climcopilot.tools.causal.tools",
+    "climcopilot.tools.emulators.tools",
 )
 
 

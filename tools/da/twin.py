@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -23,7 +21,7 @@ from climcopilot.tools.da.inputs import (
 from climcopilot.tools.da.observation import obs_from_sites
 from climcopilot.tools.da.particle import BootstrapPF
 from climcopilot.tools.da.variational import OptimalInterpolation, Var3D, Var4D
-from climcopilot.tools.emulators.systems import get_system, integrate, resolve_device
+from climcopilot.tools.emulators.systems import cpu_threads, get_system, integrate, resolve_device
 
 BURN_IN_MTU = 20.0  # DAPPER's BurnIn for the Sakov & Oke (2008) set-up (2 x Tplot)
 
@@ -117,21 +115,6 @@ def first_scored_cycle(args: ExperimentInput, cycle_mtu: float) -> int:
 def rms_error(estimate: Tensor, truth: Tensor) -> Tensor:
     """Spatial RMS error per cycle, (Ko,) on the CPU."""
     return ((estimate - truth) ** 2).mean(-1).sqrt().cpu()
-
-
-@contextmanager
-def cpu_threads(n: int) -> Iterator[None]:
-    """Run with ``n`` torch CPU threads, then restore the previous count.
-
-    The matrices of a twin experiment are small (N, n_obs <~ 100): on a loaded CPU, OpenMP
-    threads then cost far more in synchronisation than they gain (x100 slower seen on 2 cores).
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def run_twin(args: TwinInput) -> TwinOutcome:

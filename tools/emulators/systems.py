@@ -7,6 +7,8 @@ by default, on CPU or CUDA. Time is in model time units (MTU); RK4 is the integr
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -44,6 +46,17 @@ class DynamicalSystem:
     def tendency(self, x: Tensor) -> Tensor:
         """dx/dt at ``x`` of shape (..., dim); same shape."""
         raise NotImplementedError
+
+    def tendency_jvp(self, x: Tensor, v: Tensor) -> Tensor:
+        """The tendency's Jacobian at ``x`` (..., dim) applied to ``v`` (same shape).
+
+        Forward-mode autograd by default; systems override it with the analytic product.
+        """
+        import torch.autograd.forward_ad as fwAD
+
+        with fwAD.dual_level():
+            dual = fwAD.make_dual(x.contiguous(), v.contiguous())
+            return fwAD.unpack_dual(self.tendency(dual)).tangent
 
     def step(self, x: Tensor, dt: float) -> Tensor:
         """One classical fourth-order Runge-Kutta step of length ``dt`` (MTU)."""
@@ -92,6 +105,12 @@ class Lorenz63(DynamicalSystem):
         return torch.stack((self.sigma * (v - u), u * (self.rho - w) - v,
                             u * v - self.beta * w), dim=-1)
 
+    def tendency_jvp(self, x: Tensor, v: Tensor) -> Tensor:
+        u, w_, z = x.unbind(-1)
+        du, dw, dz = v.unbind(-1)
+        return torch.stack((self.sigma * (dw - du), du * (self.rho - z) - dw - u * dz,
+                            du * w_ + u * dw - self.beta * dz), dim=-1)
+
     def base_state(self) -> Tensor:
         return torch.tensor([1.509, -1.531, 25.46], dtype=torch.float64)
 
@@ -99,6 +118,12 @@ class Lorenz63(DynamicalSystem):
 def _l96_advection(x: Tensor) -> Tensor:
     """(x[i+1] - x[i-2]) * x[i-1] on a periodic last axis."""
     return (x.roll(-1, -1) - x.roll(2, -1)) * x.roll(1, -1)
+
+
+def _l96_advection_jvp(x: Tensor, v: Tensor) -> Tensor:
+    """The Jacobian of :func:`_l96_advection` at ``x`` applied to ``v``."""
+    return ((v.roll(-1, -1) - v.roll(2, -1)) * x.roll(1, -1)
+            + (x.roll(-1, -1) - x.roll(2, -1)) * v.roll(1, -1))
 
 
 @dataclass
@@ -120,6 +145,9 @@ class Lorenz96(DynamicalSystem):
 
     def tendency(self, x: Tensor) -> Tensor:
         return _l96_advection(x) - x + self.F
+
+    def tendency_jvp(self, x: Tensor, v: Tensor) -> Tensor:
+        return _l96_advection_jvp(x, v) - v
 
     def positions(self) -> Tensor:
         return torch.arange(self.N, dtype=torch.float64)
@@ -166,6 +194,18 @@ class Lorenz96TwoScale(DynamicalSystem):
         d_fast = (-self.c * self.b * fast.roll(-1, -1) * (fast.roll(-2, -1) - fast.roll(1, -1))
                   - self.c * fast + coupling * slow.repeat_interleave(self.J, dim=-1))
         return torch.cat((d_slow, d_fast), dim=-1)
+
+    def tendency_jvp(self, x: Tensor, v: Tensor) -> Tensor:
+        slow, fast = x[..., : self.K], x[..., self.K:]
+        d_slow, d_fast = v[..., : self.K], v[..., self.K:]
+        coupling = self.h * self.c / self.b
+        slow_out = (_l96_advection_jvp(slow, d_slow) - d_slow
+                    - coupling * d_fast.unflatten(-1, (self.K, self.J)).sum(-1))
+        fast_out = (-self.c * self.b * (d_fast.roll(-1, -1) * (fast.roll(-2, -1) - fast.roll(1, -1))
+                                        + fast.roll(-1, -1) * (d_fast.roll(-2, -1)
+                                                               - d_fast.roll(1, -1)))
+                    - self.c * d_fast + coupling * d_slow.repeat_interleave(self.J, dim=-1))
+        return torch.cat((slow_out, fast_out), dim=-1)
 
     def positions(self) -> Tensor:
         slow = torch.arange(self.K, dtype=torch.float64)
@@ -223,3 +263,18 @@ def integrate(system: DynamicalSystem, x0: Tensor, dt: float, n_steps: int,
         raise ToolError(f"{system.name} blew up (non-finite state) by step {n_steps}; "
                         f"reduce dt={dt:g}")
     return torch.stack(out)
+
+
+@contextmanager
+def cpu_threads(n: int) -> Iterator[None]:
+    """Run with ``n`` torch CPU threads, then restore the caller's count.
+
+    The tensors of these systems are small, so on a shared CPU extra OpenMP threads cost more in
+    synchronisation than they gain.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -1,0 +1,109 @@
+"""Forecast skill of an emulator against the true system, persistence and climatology.
+
+Forecasts start from ``n_starts`` independent states on the attractor (fresh seeds, not the
+training data). Errors are spatial RMS over all variables and starts; the anomaly correlation
+(ACC) uses anomalies from the climatological mean of each variable; the climatological std is
+the RMS of those anomalies; the valid prediction time is the first lead at which RMSE /
+climatological std exceeds 0.5.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from scipy.stats import wasserstein_distance
+from torch import Tensor
+
+from climcopilot.tools.emulators.simulate import simulate_states
+from climcopilot.tools.emulators.systems import DynamicalSystem
+from climcopilot.tools.emulators.training import Emulator
+
+VALID_THRESHOLD = 0.5  # normalised RMSE that ends the valid prediction time
+
+
+@dataclass
+class Skill:
+    """Scores per lead (index 0 = lead 0; leads in MTU) and the long-run climate comparison."""
+
+    leads: Tensor  # (n_leads + 1,) MTU
+    rmse: Tensor
+    rmse_persistence: Tensor
+    rmse_climatology: Tensor
+    acc: Tensor
+    acc_persistence: Tensor
+    clim_mean: float  # over all variables (state units)
+    clim_std: float  # RMS anomaly from each variable's mean (state units)
+    valid_time: float  # MTU; inf when never exceeded within the leads
+    free_run_mean: float  # the free-running emulator's, as clim_mean
+    free_run_std: float  # the free-running emulator's, as clim_std
+    pdf_distance: float  # Wasserstein-1 between the pooled value distributions (state units)
+    blow_up_time: float  # MTU into the free run; inf when it stayed finite
+
+
+def spatial_rmse(forecast: Tensor, truth: Tensor) -> Tensor:
+    """RMS over starts and variables, per lead: (lead, start, dim) -> (lead,)."""
+    return ((forecast - truth) ** 2).mean((1, 2)).sqrt()
+
+
+def anomaly_correlation(forecast: Tensor, truth: Tensor, mean: Tensor | float) -> Tensor:
+    """ACC per lead, averaged over starts: uncentred correlation of anomalies from ``mean``
+    (a number or one per variable, (dim,))."""
+    fa, ta = forecast - mean, truth - mean
+    num = (fa * ta).sum(-1)
+    den = (fa.pow(2).sum(-1) * ta.pow(2).sum(-1)).sqrt().clamp_min(1e-12)
+    return (num / den).mean(-1)
+
+
+def first_exceedance(values: Tensor, leads: Tensor, threshold: float) -> float:
+    """The first lead at which ``values`` exceeds ``threshold`` (inf when never)."""
+    above = torch.nonzero(values > threshold)
+    return float(leads[above[0, 0]]) if len(above) else math.inf
+
+
+def free_run(emulator: Emulator, x0: Tensor, n_steps: int) -> tuple[Tensor, float]:
+    """Emulator states (time, members, dim) for ``n_steps`` from ``x0`` (members, dim), up to
+    its first non-finite or runaway state (|x| > 1e3 x training std), and the time of that
+    state (MTU; inf when none)."""
+    limit = 1e3 * float(emulator.state_std) + abs(float(emulator.state_mean))
+    states, x = [], x0
+    with torch.no_grad():
+        for k in range(1, n_steps + 1):
+            x = emulator.step(x)
+            if not bool(torch.isfinite(x).all()) or float(x.abs().max()) > limit:
+                return torch.stack(states) if states else x0[None], k * emulator.tau
+            states.append(x)
+    return torch.stack(states), math.inf
+
+
+def evaluate_skill(emulator: Emulator, system: DynamicalSystem, dt: float, *, n_leads: int,
+                   n_starts: int, climate_duration: float, seed: int) -> Skill:
+    """Skill of ``emulator`` on ``system`` (RK4 step ``dt``) for leads 0..n_leads x tau."""
+    every = round(emulator.tau / dt)
+    truth = simulate_states(system, dt=dt, duration=n_leads * emulator.tau, spinup=20.0,
+                            every=every, members=n_starts, seed=seed)
+    truth = truth[:, : n_leads + 1].transpose(0, 1)  # (lead, start, dim)
+    emulator.check_shape(truth)
+    climate = simulate_states(system, dt=dt, duration=climate_duration, spinup=20.0,
+                              every=every, members=8, seed=seed + 1)
+    variable_mean = climate.mean((0, 1))  # (dim,)
+    clim_std = float((climate - variable_mean).pow(2).mean().sqrt())
+    leads = torch.arange(n_leads + 1, dtype=torch.float64) * emulator.tau
+    forecast = emulator.rollout(truth[0], n_leads)
+    persistence = truth[:1].expand_as(truth)
+    climatology = variable_mean.expand_as(truth)
+    rmse = spatial_rmse(forecast, truth)
+    emulated, blow_up = free_run(emulator, climate[:, 0], climate.shape[1] - 1)
+    emulated_std = float((emulated - emulated.mean((0, 1))).pow(2).mean().sqrt())
+    return Skill(
+        leads=leads, rmse=rmse, rmse_persistence=spatial_rmse(persistence, truth),
+        rmse_climatology=spatial_rmse(climatology, truth),
+        acc=anomaly_correlation(forecast, truth, variable_mean),
+        acc_persistence=anomaly_correlation(persistence, truth, variable_mean),
+        clim_mean=float(climate.mean()), clim_std=clim_std,
+        valid_time=first_exceedance(rmse / clim_std, leads, VALID_THRESHOLD),
+        free_run_mean=float(emulated.mean()), free_run_std=emulated_std,
+        pdf_distance=float(wasserstein_distance(emulated.reshape(-1).numpy(),
+                                                climate.reshape(-1).numpy())),
+        blow_up_time=blow_up)

@@ -1,0 +1,101 @@
+"""Trajectories of the dynamical systems as CF-style xarray Datasets, and their figures."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+import xarray as xr
+from matplotlib.figure import Figure
+
+from climcopilot.tools.emulators.systems import DynamicalSystem, Lorenz96TwoScale, integrate
+
+TIME_UNITS = "MTU"  # model time units
+STATE_UNITS = "1"  # the variables are nondimensional
+
+
+def simulate_states(system: DynamicalSystem, *, dt: float, duration: float, spinup: float,
+                    every: int = 1, members: int = 1, seed: int = 0,
+                    device: str | torch.device = "cpu") -> torch.Tensor:
+    """States after ``spinup`` MTU, every ``every`` RK4 steps for ``duration`` MTU.
+
+    Returns (members, time, dim) float64 on the CPU; ToolError on blow-up (reduce ``dt``).
+    """
+    x = system.initial_state((members,), seed=seed, device=device)
+    n_spinup = round(spinup / dt)
+    if n_spinup:
+        x = integrate(system, x, dt, n_spinup, every=n_spinup)[-1]
+    n_steps = max(every, round(duration / dt) // every * every)
+    return integrate(system, x, dt, n_steps, every=every).transpose(0, 1).cpu()
+
+
+def states_to_dataset(system: DynamicalSystem, states: torch.Tensor, *, dt: float, every: int,
+                      spinup: float) -> xr.Dataset:
+    """A Dataset of ``states`` (members, time, dim) with CF-style attributes.
+
+    lorenz96 -> ``x(member, time, site)``; lorenz63 -> ``x, y, z(member, time)``;
+    lorenz96_two_scale -> ``X(member, time, site)`` and ``Y(member, time, fast_site)``.
+    """
+    values = states.numpy()
+    time = np.arange(values.shape[1]) * dt * every
+    coords = {"member": np.arange(values.shape[0]),
+              "time": ("time", time, {"units": TIME_UNITS, "standard_name": "time",
+                                      "long_name": "model time after spin-up"})}
+    def var(data: np.ndarray, dims: tuple[str, ...], long_name: str) -> xr.DataArray:
+        return xr.DataArray(data, dims=dims, attrs={"units": STATE_UNITS, "long_name": long_name})
+
+    if isinstance(system, Lorenz96TwoScale):
+        K = system.K
+        data = {"X": var(values[..., :K], ("member", "time", "site"), "slow variable X_k"),
+                "Y": var(values[..., K:], ("member", "time", "fast_site"),
+                         "fast variable Y_{j,k} at index k*J + j")}
+    elif system.name == "lorenz63":
+        data = {name: var(values[..., i], ("member", "time"), f"Lorenz-63 variable {name}")
+                for i, name in enumerate("xyz")}
+    else:
+        data = {"x": var(values, ("member", "time", "site"), f"{system.name} variable x_i")}
+    return xr.Dataset(data, coords=coords, attrs={
+        "Conventions": "CF-1.8",
+        "title": f"{system.describe()} trajectory",
+        "source": f"climcopilot emulators.simulate: RK4, dt = {dt:g} MTU",
+        "history": f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} simulated after "
+                   f"{spinup:g} MTU of spin-up, kept every {every} steps",
+        "system": system.name, "system_description": system.describe(),
+        "system_params": json.dumps(dataclasses.asdict(system)), "dt": dt,
+        "sampling_interval": dt * every})
+
+
+def dataset_to_states(ds: xr.Dataset) -> torch.Tensor:
+    """The inverse of :func:`states_to_dataset`: (members, time, dim) float64."""
+    if ds.attrs.get("system") == "lorenz63":
+        arrays = [ds[name].values[..., None] for name in "xyz"]
+    elif ds.attrs.get("system") == "lorenz96_two_scale":
+        arrays = [ds["X"].values, ds["Y"].values]
+    else:
+        arrays = [ds["x"].values]
+    return torch.from_numpy(np.concatenate(arrays, axis=-1)).to(torch.float64)
+
+
+def plot_trajectory(ds: xr.Dataset, path: Path) -> None:
+    """Hovmoller diagram of member 0 (ring systems) or its x-z phase portrait (lorenz63)."""
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.subplots()
+    first = ds.isel(member=0)
+    if ds.attrs["system"] == "lorenz63":
+        ax.plot(first["x"], first["z"], lw=0.4)
+        ax.set_xlabel("x (nondimensional)")
+        ax.set_ylabel("z (nondimensional)")
+    else:
+        field = first["X"] if "X" in ds else first["x"]
+        mesh = ax.pcolormesh(field["site"], field["time"], field.values, shading="nearest",
+                             cmap="RdBu_r")
+        fig.colorbar(mesh, ax=ax, label=f"{field.name} (nondimensional)")
+        ax.set_xlabel("site index (ring)")
+        ax.set_ylabel(f"time ({TIME_UNITS})")
+    ax.set_title(ds.attrs["title"])
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
