@@ -31,6 +31,10 @@ CAUSAL_SYSTEMS = {"tigramite tutorial": "tigramite_tutorial", "tutorial": "tigra
                   "logistic map": "coupled_logistic", "linear var": "linear_var",
                   "var process": "linear_var", "lorenz-96": "lorenz96", "lorenz 96": "lorenz96"}
 """Benchmark systems with known causal graphs (the causal tools' names), by question words."""
+DYNAMICAL_SYSTEMS = {"two-scale lorenz-96": "lorenz96_two_scale", "lorenz-96": "lorenz96",
+                     "lorenz 96": "lorenz96", "lorenz96": "lorenz96", "lorenz-63": "lorenz63",
+                     "lorenz 63": "lorenz63", "lorenz63": "lorenz63"}
+"""Dynamical systems (the emulator tools' names), by question words, most specific first."""
 CAUSAL_METHODS = {"pcmci": "causal.pcmci", "granger": "causal.granger",
                   "koopman": "causal.koopman"}
 """Causal-discovery methods named in a question, and the tool for each."""
@@ -58,6 +62,7 @@ class Entities:
     settings: dict[str, float] = field(default_factory=dict)  # N, infl, loc_rad, xB, rot
     causal_system: str | None = None  # a benchmark system with a known graph
     causal_tool: str | None = None  # the causal-discovery tool the question names
+    system: str | None = None  # a dynamical system the question names (emulator tools' name)
 
 
 def _alias_patterns() -> list[tuple[re.Pattern[str], str]]:
@@ -98,8 +103,9 @@ def extract(question: str) -> Entities:
             settings[name] = float(next(g for g in m.groups() if g is not None))
     if re.search(r"\brotat", text):
         settings["rot"] = 1.0
-    system = next((v for k, v in CAUSAL_SYSTEMS.items() if k in text), None)
+    causal_system = next((v for k, v in CAUSAL_SYSTEMS.items() if k in text), None)
+    system = next((v for k, v in DYNAMICAL_SYSTEMS.items() if k in text), None)
     tool = next((v for k, v in CAUSAL_METHODS.items() if k in text), None)
     return Entities(text=text, generalized="".join(generalized) + text[last:], series=series,
                     domain_words=words, years=years, methods=methods, settings=settings,
-                    causal_system=system, causal_tool=tool)
+                    causal_system=causal_system, causal_tool=tool, system=system)

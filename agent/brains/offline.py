@@ -33,7 +33,7 @@ def _slots(recipe: Recipe, memo: dict[str, Any]) -> dict[str, Any]:
     if memo.get("methods"):
         slots["methods"] = memo["methods"]
         slots["method"] = memo["methods"][0]
-    for name in ("causal_system", "causal_tool"):
+    for name in ("causal_system", "causal_tool", "system"):
         if memo.get(name):
             slots[name] = memo[name]
     for letter, key in zip("abcd", series):
@@ -67,12 +67,14 @@ class OfflineBrain(Brain):
         series = entities.series[: best.needs_series]
         key = "|".join([best.name, ",".join(series), ",".join(map(str, entities.years)),
                         ",".join(entities.methods), entities.causal_system or "",
+                        entities.system or "",
                         entities.causal_tool or "",
                         ",".join(f"{k}={v:g}" for k, v in sorted(entities.settings.items()))])
         memo: dict[str, Any] = {"recipe": best.name, "series": series, "years": entities.years,
                                 "methods": entities.methods, "settings": entities.settings,
                                 "causal_system": entities.causal_system,
                                 "causal_tool": entities.causal_tool,
+                                "system": entities.system,
                                 "similarity": score, "key": key, "skill_key": best.name,
                                 "skill_plan": {"recipe": best.name}}
         slots = _slots(best, memo)

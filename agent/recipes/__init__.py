@@ -4,9 +4,10 @@ from climcopilot.agent.recipes.base import Recipe, RecipeStep, fill
 from climcopilot.agent.recipes.causal import RECIPES as CAUSAL_RECIPES
 from climcopilot.agent.recipes.da import RECIPES as DA_RECIPES
 from climcopilot.agent.recipes.data import RECIPES as DATA_RECIPES
+from climcopilot.agent.recipes.emulators import RECIPES as EMULATOR_RECIPES
 from climcopilot.agent.recipes.series import RECIPES as SERIES_RECIPES
 
 RECIPES: tuple[Recipe, ...] = (*SERIES_RECIPES, *DATA_RECIPES, *DA_RECIPES,
-                                *CAUSAL_RECIPES)
+                                *CAUSAL_RECIPES, *EMULATOR_RECIPES)
 
 __all__ = ["RECIPES", "Recipe", "RecipeStep", "fill"]
