@@ -45,7 +45,8 @@ def _slots(recipe: Recipe, memo: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fits(recipe: Recipe, entities: Entities) -> bool:
-    if len(entities.series) < recipe.needs_series or len(entities.methods) < recipe.needs_methods:
+    if len(entities.series) < recipe.needs_series or not (
+            recipe.needs_methods <= len(entities.methods) <= recipe.max_methods):
         return False
     if recipe.needs_causal_system and entities.causal_system is None:
         return False

@@ -34,6 +34,7 @@ class Recipe:
     answer: str
     needs_series: int = 0
     needs_methods: int = 0
+    max_methods: int = 99  # most DA methods the question may name (1: a single experiment)
     needs_causal_system: bool = False
     keywords: tuple[str, ...] = ()
     defaults: dict[str, Any] = field(default_factory=dict)

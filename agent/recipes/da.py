@@ -66,6 +66,7 @@ DA_TWIN_EXPERIMENT = Recipe(
         "units, after a 20-MTU burn-in), in {twin[values][wall_s]:.1f} s."
     ),
     needs_methods=1,
+    max_methods=1,
     keywords=("lorenz", "twin", "assimilation", "rmse", "analysis error"),
     defaults={"N": 20, "infl": 1.0, "rot": False, "loc_rad": 4.0, "xB": 0.02},
 )
