@@ -80,15 +80,19 @@ class ToolContext:
     store: dict[str, Any] = field(default_factory=dict)
     device: str = "cpu"
 
-    def figure_path(self, stem: str) -> Path:
-        """A fresh PNG path under ``workspace/figures`` (``stem``, ``stem-2``, ...)."""
-        folder = self.workspace / "figures"
-        folder.mkdir(parents=True, exist_ok=True)
-        path, k = folder / f"{stem}.png", 1
+    def new_path(self, folder: str, stem: str, suffix: str) -> Path:
+        """A path not yet taken under ``workspace/folder``: ``stem``, ``stem-2``, ..."""
+        where = self.workspace / folder
+        where.mkdir(parents=True, exist_ok=True)
+        path, k = where / f"{stem}{suffix}", 1
         while path.exists():
             k += 1
-            path = folder / f"{stem}-{k}.png"
+            path = where / f"{stem}-{k}{suffix}"
         return path
+
+    def figure_path(self, stem: str) -> Path:
+        """A fresh PNG path under ``workspace/figures``."""
+        return self.new_path("figures", stem, ".png")
 
     def get(self, handle: str) -> Any:
         """The object named ``handle``, or a ToolError listing the handles there are."""

@@ -126,16 +126,6 @@ class SweepResult(ToolResult):
     ranking: str  # each method's best median rmse_a, lowest first: "letkf 0.216 < enkf ..."
 
 
-def fresh_path(folder: Path, stem: str, suffix: str) -> Path:
-    """``folder/stem.suffix``, or ``stem-2``, ``stem-3``, ... if taken."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path, k = folder / f"{stem}{suffix}", 1
-    while path.exists():
-        k += 1
-        path = folder / f"{stem}-{k}{suffix}"
-    return path
-
-
 def median_table(table: pd.DataFrame) -> pd.DataFrame:
     """Median rmse_a over seeds per (method, N, infl), with the share of diverged runs."""
     keys = ["method", "N", "infl"]
@@ -176,7 +166,7 @@ def sweep(args: SweepInput, ctx: ToolContext) -> SweepResult:
     start = time.perf_counter()
     table = run_sweep(args)
     wall_s = time.perf_counter() - start
-    csv = fresh_path(ctx.workspace / "tables", "da_sweep", ".csv")
+    csv = ctx.new_path("tables", "da_sweep", ".csv")
     table.to_csv(csv, index=False)
     medians = median_table(table)
     best = medians.sort_values("rmse_a").iloc[0].to_dict()
