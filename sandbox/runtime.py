@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from climcopilot.sandbox.isolation import gpu_devices
 from climcopilot.sandbox.observation import MIME
 from climcopilot.tools.base import ToolContext, ToolError
 
@@ -27,15 +28,13 @@ def render_tool_cell(name: str, arguments: dict[str, Any]) -> str:
             f"call_tool({name!r}, {arguments!r})")
 
 
-def resolve_device(requested: str = "auto") -> str:
-    """``cuda`` when requested or ``auto`` and a GPU is visible, else ``cpu``."""
+def visible_device(requested: str = "auto") -> str:
+    """The device this kernel reports: ``cuda`` when requested, or ``auto`` with NVIDIA
+    device nodes bound in, else ``cpu`` (no torch import: tools pick their torch device
+    themselves, with ``climcopilot.tools.emulators.systems.resolve_device``)."""
     if requested != "auto":
         return requested
-    try:
-        import torch
-    except ImportError:
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return "cuda" if gpu_devices() else "cpu"
 
 
 def context() -> ToolContext:
@@ -43,7 +42,7 @@ def context() -> ToolContext:
     global _CONTEXT
     if _CONTEXT is None:
         workspace = Path(os.environ.get("CLIMCOPILOT_WORKSPACE", os.getcwd()))
-        device = resolve_device(os.environ.get("CLIMCOPILOT_DEVICE", "auto"))
+        device = visible_device(os.environ.get("CLIMCOPILOT_DEVICE", "auto"))
         _CONTEXT = ToolContext(workspace=workspace, device=device)
     return _CONTEXT
 
