@@ -13,6 +13,7 @@ import argparse
 import os
 import resource
 import sys
+import time
 from pathlib import Path
 
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
@@ -50,10 +51,14 @@ def _read(path: Path) -> str:
 
 
 def join_pids_cgroup(name: str, processes: int) -> bool:
-    """Put this process in a new pids cgroup capped at ``processes``; False if impossible."""
+    """Put this process in a new pids cgroup capped at ``processes``; False if impossible.
+    Empty cgroups that earlier kernels left behind are removed first (an rmdir succeeds only
+    on a cgroup without processes, so live kernels keep theirs)."""
     folder = cgroup_dir(name)
     if folder is None:
         return False
+    for stale in folder.parent.glob("climcopilot-*"):
+        _remove(stale)
     try:
         folder.mkdir(exist_ok=True)
         (folder / "pids.max").write_text(str(processes))
@@ -63,14 +68,23 @@ def join_pids_cgroup(name: str, processes: int) -> bool:
     return True
 
 
-def remove_cgroup(name: str) -> None:
-    """Remove the (empty) cgroup of a stopped kernel; harmless if there is none."""
+def remove_cgroup(name: str, wait_s: float = 2.0) -> None:
+    """Remove the cgroup of a stopped kernel, waiting up to ``wait_s`` for its last processes
+    to exit; harmless if there is none (a later kernel start removes what is left)."""
     folder = cgroup_dir(name)
-    if folder is not None:
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
+    deadline = time.monotonic() + wait_s
+    while folder is not None and folder.exists() and not _remove(folder):
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
+
+
+def _remove(folder: Path) -> bool:
+    try:
+        folder.rmdir()
+    except OSError:
+        return False
+    return True
 
 
 def apply_limits(memory_mb: int, cpu_seconds: int, processes: int, file_mb: int,
