@@ -160,10 +160,20 @@ class KernelSession:
         self.cells.append(obs)
         return obs
 
-    def _restart(self) -> None:
+    def _restart(self, attempts: int = 4) -> None:
+        """Kill and start the kernel. The processes of the old one (e.g. a fork bomb's
+        children) can take seconds to go, and until then they fill the process quota the new
+        kernel shares, so a start that dies at once is tried again after a pause."""
         self.kc.stop_channels()
-        self.km.restart_kernel(now=True)
-        self.kc = self._connect()
+        for attempt in range(attempts):
+            try:
+                self.km.restart_kernel(now=True)
+                self.kc = self._connect()
+                return
+            except RuntimeError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(2.0 ** attempt)
 
     def _run(self, code: str, hook: Any, timeout: float) -> None:
         """Execute ``code`` and feed its iopub messages to ``hook`` until the kernel is idle.

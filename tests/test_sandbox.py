@@ -23,6 +23,7 @@ def exec_cells(*cells: str, timeout: float = 60, env: dict[str, str] | None = No
     for cell in cells:
         argv += ["-c", cell]
     proc = run_cli(*argv, env=env)
+    assert proc.stdout.startswith("{"), f"no JSON (exit {proc.returncode}): {proc.stderr[-2000:]}"
     return json.loads(proc.stdout), proc.stderr.strip().splitlines(), proc.returncode
 
 
