@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from climcopilot.agent.brains.base import BrainError
 from climcopilot.agent.config import load_settings
 from climcopilot.agent.state import Action, AgentState
+from climcopilot.evals.command import add_eval_arguments
 from climcopilot.knowledge.memory import MemoryStoreError
 from climcopilot.sandbox.isolation import SandboxPolicy, describe
 from climcopilot.sandbox.observation import Observation
@@ -108,13 +109,7 @@ def build_parser() -> Parser:
         cmd.add_argument("--json", action="store_true")
 
     evaluate = sub.add_parser("eval", help="run an evaluation suite and report pass rates")
-    evaluate.add_argument("--suite", default="core",
-                          help="a bundled suite name (core) or a folder of task files")
-    evaluate.add_argument("--task", action="append", default=[], help="only this task id")
-    evaluate.add_argument("--memory", choices=["fresh", "keep", "off"], default="fresh")
-    evaluate.add_argument("--repeat", type=int, default=1, help="passes over the suite")
-    evaluate.add_argument("--out", type=Path, help="folder for report.md and report.json")
-    evaluate.add_argument("--json", action="store_true", help="print the JSON report")
+    add_eval_arguments(evaluate)
     brain_options(evaluate)
 
     sub.add_parser("doctor", help="check the install: kernel, sandbox, memory, embedder, "
@@ -430,48 +425,9 @@ def rate_session(session_id: str, verdict: str, state: AgentState | None = None,
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from climcopilot.agent.session import Session, make_brain
-    from climcopilot.evals.report import compare, markdown, summarize
-    from climcopilot.evals.runner import run_suite
-    from climcopilot.evals.task import load_suite
+    from climcopilot.evals.command import run_eval
 
-    folder = Path(args.suite)
-    if not folder.is_dir():
-        folder = Path(__file__).resolve().parents[1] / "evals" / "tasks" / args.suite
-    if not folder.is_dir():
-        raise UsageError(f"no suite {args.suite!r}: give a folder of task files or 'core'")
-    if args.repeat < 1:
-        raise UsageError("--repeat must be at least 1")
-    tasks, errors = load_suite(folder)
-    tasks = [t for t in tasks if not args.task or t.id in args.task]
-    for error in errors:
-        print(f"climcopilot: skipped task file {error}", file=sys.stderr)
-    if not tasks:
-        raise UsageError(f"no runnable task in {folder}")
-    settings = load_settings(args.brain)
-    brain = make_brain(settings, args.script)
-    policy = _policy(args)
-
-    def progress(number: int, run: Any) -> None:
-        print(f"pass {number} {run.task_id}: {'pass' if run.passed else 'FAIL'} "
-              f"({run.steps} steps, {run.wall_s} s){' ' + run.error if run.error else ''}",
-              file=sys.stderr)
-
-    passes = run_suite(tasks, settings, lambda s: Session(s, brain, policy=policy),
-                       memory=args.memory, repeat=args.repeat, progress=progress)
-    summaries = [summarize(runs) for runs in passes]
-    report = {"suite": str(folder), "brain": brain.name, "memory": args.memory,
-              "passes": [{"summary": s, "runs": [r.model_dump() for r in runs]}
-                         for s, runs in zip(summaries, passes)],
-              "comparison": compare(summaries[0], summaries[-1]) if len(passes) > 1 else None,
-              "skipped_files": errors}
-    text = markdown(passes, errors)
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "report.md").write_text(text)
-        (args.out / "report.json").write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2) if args.json else text)
-    return 0
+    return run_eval(args, _policy(args))
 
 
 if __name__ == "__main__":
