@@ -7,33 +7,34 @@ import pytest
 import torch
 
 from climcopilot.tools.base import ToolContext, ToolError
-from climcopilot.tools.emulators.lyapunov import (
-    kaplan_yorke_dimension,
-    lyapunov_spectrum,
-    tangent_step,
-)
+from climcopilot.tools.emulators.lyapunov import kaplan_yorke_dimension, lyapunov_spectrum
 from climcopilot.tools.emulators.systems import DynamicalSystem, cpu_threads, get_system
 from climcopilot.tools.emulators.tools import lyapunov
 from tests.conftest import run_cli
 
+SMALL = {"lorenz96_two_scale": {"K": 4, "J": 4}, "kuramoto_sivashinsky": {"N": 32},
+         "kolmogorov": {"N": 16}}
 
-@pytest.mark.parametrize("name", ["lorenz63", "lorenz96", "lorenz96_two_scale"])
+
+@pytest.mark.parametrize("name", ["lorenz63", "lorenz96", "lorenz96_two_scale",
+                                  "kuramoto_sivashinsky", "kolmogorov"])
 def test_tangent_step_matches_finite_differences(name):
-    system = get_system(name, **({"K": 4, "J": 4} if name == "lorenz96_two_scale" else {}))
+    system = get_system(name, **SMALL.get(name, {}))
     x = system.initial_state((2,), device="cpu")
     tangents = torch.randn(2, 3, system.dim, dtype=torch.float64,
                            generator=torch.Generator().manual_seed(0))
-    dt, eps = 0.005, 1e-6
-    new_x, pushed = tangent_step(system, x, tangents, dt)
+    dt, eps = (0.005 if name.startswith("lorenz") else system.default_dt), 1e-6
+    new_x, pushed = system.tangent_step(x, tangents, dt)
     torch.testing.assert_close(new_x, system.step(x, dt))
     fd = (system.step(x.unsqueeze(1) + eps * tangents, dt)
           - system.step(x.unsqueeze(1) - eps * tangents, dt)) / (2 * eps)
     torch.testing.assert_close(pushed, fd, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["lorenz63", "lorenz96", "lorenz96_two_scale"])
+@pytest.mark.parametrize("name", ["lorenz63", "lorenz96", "lorenz96_two_scale",
+                                  "kuramoto_sivashinsky", "kolmogorov"])
 def test_analytic_jacobian_matches_autograd(name):
-    system = get_system(name, **({"K": 4, "J": 4} if name == "lorenz96_two_scale" else {}))
+    system = get_system(name, **SMALL.get(name, {}))
     x = system.initial_state((3,), device="cpu")
     v = torch.randn(x.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     torch.testing.assert_close(system.tendency_jvp(x, v),

@@ -9,7 +9,9 @@ from climcopilot.tools.emulators.tools import simulate
 
 
 @pytest.mark.parametrize("system, variables", [("lorenz96", ["x"]), ("lorenz63", ["x", "y", "z"]),
-                                               ("lorenz96_two_scale", ["X", "Y"])])
+                                               ("lorenz96_two_scale", ["X", "Y"]),
+                                               ("kuramoto_sivashinsky", ["u"]),
+                                               ("kolmogorov", ["vorticity"])])
 def test_simulate_leaves_a_dataset(tmp_path, system, variables):
     ctx = ToolContext(workspace=tmp_path)
     result = simulate.run({"system": system, "duration": 1.0, "spinup": 0.5, "every": 2,
@@ -22,7 +24,8 @@ def test_simulate_leaves_a_dataset(tmp_path, system, variables):
     assert float(ds["time"][1] - ds["time"][0]) == pytest.approx(step)
     assert ds.sizes["time"] == round(1.0 / step) + 1
     states = dataset_to_states(ds)
-    assert states.shape[-1] == {"lorenz96": 40, "lorenz63": 3, "lorenz96_two_scale": 264}[system]
+    assert states.shape[-1] == {"lorenz96": 40, "lorenz63": 3, "lorenz96_two_scale": 264,
+                                "kuramoto_sivashinsky": 64, "kolmogorov": 64 * 64}[system]
     assert bool(torch.isfinite(states).all())
     assert (tmp_path / "figures").glob("*.png")
 

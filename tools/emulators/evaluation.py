@@ -79,13 +79,14 @@ def free_run(emulator: Emulator, x0: Tensor, n_steps: int) -> tuple[Tensor, floa
 
 def evaluate_skill(emulator: Emulator, system: DynamicalSystem, dt: float, *, n_leads: int,
                    n_starts: int, climate_duration: float, seed: int) -> Skill:
-    """Skill of ``emulator`` on ``system`` (RK4 step ``dt``) for leads 0..n_leads x tau."""
-    every = round(emulator.tau / dt)
-    truth = simulate_states(system, dt=dt, duration=n_leads * emulator.tau, spinup=20.0,
+    """Skill of ``emulator`` on ``system`` (time step ``dt``) for leads 0..n_leads x tau; the
+    states start after twice the system's default spin-up."""
+    every, spinup = round(emulator.tau / dt), 2 * system.default_spinup
+    truth = simulate_states(system, dt=dt, duration=n_leads * emulator.tau, spinup=spinup,
                             every=every, members=n_starts, seed=seed)
     truth = truth[:, : n_leads + 1].transpose(0, 1)  # (lead, start, dim)
     emulator.check_shape(truth)
-    climate = simulate_states(system, dt=dt, duration=climate_duration, spinup=20.0,
+    climate = simulate_states(system, dt=dt, duration=climate_duration, spinup=spinup,
                               every=every, members=8, seed=seed + 1)
     variable_mean = climate.mean((0, 1))  # (dim,)
     clim_std = float((climate - variable_mean).pow(2).mean().sqrt())

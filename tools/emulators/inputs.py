@@ -6,8 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SystemName = Literal["lorenz63", "lorenz96", "lorenz96_two_scale"]
-PARAMETER_NAMES = ("N", "F", "sigma", "rho", "beta", "K", "J", "h", "b", "c")
+SystemName = Literal["lorenz63", "lorenz96", "lorenz96_two_scale", "kuramoto_sivashinsky",
+                     "kolmogorov"]
+PARAMETER_NAMES = ("N", "F", "sigma", "rho", "beta", "K", "J", "h", "b", "c", "L", "Re",
+                   "forcing_wavenumber", "drag")
 
 
 class SystemSpec(BaseModel):
@@ -15,10 +17,14 @@ class SystemSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    system: SystemName = Field("lorenz96", description="lorenz63, lorenz96 or "
-                               "lorenz96_two_scale")
-    N: int | None = Field(None, description="lorenz96: number of sites on the ring (40)")
-    F: float | None = Field(None, description="lorenz96 (8) / lorenz96_two_scale (20): forcing")
+    system: SystemName = Field("lorenz96", description="lorenz63, lorenz96, "
+                               "lorenz96_two_scale, kuramoto_sivashinsky (PDE) or kolmogorov "
+                               "(2-D PDE)")
+    N: int | None = Field(None, description="lorenz96: sites on the ring (40); "
+                          "kuramoto_sivashinsky: grid points (64); kolmogorov: grid points per "
+                          "side (64)")
+    F: float | None = Field(None, description="forcing: lorenz96 (8), lorenz96_two_scale (20), "
+                            "kolmogorov body-force amplitude (1)")
     sigma: float | None = Field(None, description="lorenz63: sigma (10)")
     rho: float | None = Field(None, description="lorenz63: rho (28)")
     beta: float | None = Field(None, description="lorenz63: beta (8/3)")
@@ -27,9 +33,15 @@ class SystemSpec(BaseModel):
     h: float | None = Field(None, description="lorenz96_two_scale: coupling (1)")
     b: float | None = Field(None, description="lorenz96_two_scale: spatial-scale ratio (10)")
     c: float | None = Field(None, description="lorenz96_two_scale: time-scale ratio (10)")
-    dt: float | None = Field(None, gt=0, description="RK4 step in model time units (MTU); "
-                             "null = the system's default (0.01 lorenz63, 0.05 lorenz96, "
-                             "0.005 lorenz96_two_scale)")
+    L: float | None = Field(None, description="kuramoto_sivashinsky: domain length (22)")
+    Re: float | None = Field(None, description="kolmogorov: Reynolds number 1/viscosity (40)")
+    forcing_wavenumber: int | None = Field(None, description="kolmogorov: n of the forcing "
+                                           "F sin(n y) (4)")
+    drag: float | None = Field(None, description="kolmogorov: linear drag rate (0)")
+    dt: float | None = Field(None, gt=0, description="time step in model time units (MTU), RK4 "
+                             "for the ODEs and ETDRK4 for the PDEs; null = the system's default "
+                             "(0.01 lorenz63, 0.05 lorenz96, 0.005 lorenz96_two_scale, 0.25 "
+                             "kuramoto_sivashinsky, 0.02 kolmogorov)")
 
     def system_params(self) -> dict[str, Any]:
         """The parameters that were set, for ``get_system``."""
@@ -41,10 +53,15 @@ class LyapunovInput(SystemSpec):
     """A Lyapunov spectrum by the QR (Benettin) method."""
 
     n_exponents: int | None = Field(None, ge=1, description="how many of the largest exponents "
-                                    "(null = all; the Kaplan-Yorke dimension needs enough)")
-    duration: float = Field(400.0, gt=0, le=100_000, description="averaging time per member, MTU")
-    transient: float = Field(10.0, ge=0, description="spin-up onto the attractor, and again for "
-                             "the tangent vectors to align, MTU")
+                                    "(null = all for the ODEs, 16 kuramoto_sivashinsky, 4 "
+                                    "kolmogorov; the Kaplan-Yorke dimension needs enough)")
+    duration: float | None = Field(None, gt=0, le=100_000, description="averaging time per "
+                                   "member, MTU; null = the system's default (400; "
+                                   "kuramoto_sivashinsky 4000, kolmogorov 50)")
+    transient: float | None = Field(None, ge=0, description="spin-up onto the attractor, and "
+                                    "again for the tangent vectors to align, MTU; null = the "
+                                    "system's default (10; kuramoto_sivashinsky 100, "
+                                    "kolmogorov 50)")
     members: int = Field(8, ge=1, le=1024, description="independent trajectories averaged")
     seed: int = Field(0, ge=0, description="seed of the initial states and tangent vectors")
     device: str = Field("auto", description="'auto' (GPU if present), 'cpu' or 'cuda'")
@@ -54,8 +71,11 @@ class SimulateInput(SystemSpec):
     """A trajectory of a system, kept in the session as an xarray Dataset."""
 
     duration: float = Field(50.0, gt=0, le=1_000_000, description="length after spin-up, MTU")
-    spinup: float = Field(10.0, ge=0, description="discarded spin-up onto the attractor, MTU")
-    every: int = Field(1, ge=1, description="keep every this many RK4 steps")
+    spinup: float | None = Field(None, ge=0, description="discarded spin-up onto the "
+                                 "attractor, MTU; null = the system's default (10; "
+                                 "kuramoto_sivashinsky 100, kolmogorov 50)")
+    every: int | None = Field(None, ge=1, description="keep every this many steps; null = the "
+                              "system's default (1; kuramoto_sivashinsky 4, kolmogorov 25)")
     members: int = Field(1, ge=1, le=100_000, description="independent trajectories")
     seed: int = Field(0, ge=0, description="seed of the initial perturbation")
     handle: str = Field("trajectory", description="name of the Dataset in the session")
@@ -63,15 +83,23 @@ class SimulateInput(SystemSpec):
 
 
 class TrainInput(SystemSpec):
-    """Train a one-step emulator on simulated data (simulated here unless ``dataset`` is given)."""
+    """Train an emulator on simulated data (simulated here unless ``dataset`` is given)."""
 
     dataset: str | None = Field(None, description="handle of an emulators.simulate Dataset to "
                                 "train on; null = simulate `duration` x `members` here")
-    kind: Literal["cnn", "mlp"] = Field("cnn", description="cnn: local convolutions on the "
-                                        "periodic ring (lorenz96 only); mlp: the whole state")
-    width: int = Field(32, ge=1, le=4096, description="cnn channels / mlp hidden units")
-    layers: int = Field(3, ge=1, le=12, description="hidden layers")
-    every: int = Field(1, ge=1, description="RK4 steps between input and target states")
+    kind: Literal["cnn", "mlp", "koopman"] = Field(
+        "cnn", description="cnn: local convolutions on a periodic ring (lorenz96, "
+        "kuramoto_sivashinsky); mlp: the whole state; koopman: an autoencoder with linear "
+        "latent dynamics (encoder -> K -> decoder)")
+    width: int = Field(32, ge=1, le=4096, description="cnn channels / mlp and koopman hidden "
+                       "units")
+    layers: int = Field(3, ge=1, le=12, description="hidden layers (koopman: per encoder and "
+                        "per decoder)")
+    latent: int = Field(32, ge=1, le=4096, description="koopman: learned observables "
+                        "appended to the state in the latent space")
+    rollout_steps: int = Field(1, ge=1, le=100, description="autoregressive steps in the loss "
+                               "(1 = one-step training)")
+    every: int = Field(1, ge=1, description="solver steps between input and target states")
     duration: float = Field(200.0, gt=0, le=100_000, description="simulated MTU per member")
     members: int = Field(4, ge=1, le=1024, description="independent training trajectories")
     epochs: int = Field(15, ge=1, le=1000, description="most passes over the training pairs")

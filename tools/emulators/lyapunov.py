@@ -1,8 +1,9 @@
 """Lyapunov spectra by the QR (Benettin) method, with the tangent linear model from autograd.
 
-The tangent linear model of one RK4 step is RK4 applied to the tendency and its Jacobian-vector
-products (:meth:`DynamicalSystem.tendency_jvp`: analytic for the built-in systems, forward-mode
-autograd otherwise), all tangent vectors in one batched pass; independent trajectories
+The tangent linear model of one step is :meth:`DynamicalSystem.tangent_step`: for RK4, RK4
+applied to the tendency and its Jacobian-vector products (analytic for the built-in systems,
+forward-mode autograd otherwise); for the PDEs, ETDRK4's own linearisation. All tangent vectors
+go through one batched pass; independent trajectories
 (``members``) are batched, and the tangent vectors of all members are re-orthonormalised by one
 batched QR after every step. Exponents are in 1/MTU.
 """
@@ -65,32 +66,17 @@ def kaplan_yorke_dimension(exponents: Tensor) -> float:
     return nonneg + float(sums[nonneg - 1]) / abs(float(exponents[nonneg]))
 
 
-def tangent_step(system: DynamicalSystem, x: Tensor, tangents: Tensor,
-                 dt: float) -> tuple[Tensor, Tensor]:
-    """One RK4 step of ``x`` (members, dim) and of its tangent linear model on ``tangents``
-    (members, k, dim): returns the new state and the propagated tangents (same shapes)."""
-    def stage(state: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-        return system.tendency(state), system.tendency_jvp(state.unsqueeze(-2).expand_as(v), v)
-
-    k1, d1 = stage(x, tangents)
-    k2, d2 = stage(x + 0.5 * dt * k1, tangents + 0.5 * dt * d1)
-    k3, d3 = stage(x + 0.5 * dt * k2, tangents + 0.5 * dt * d2)
-    k4, d4 = stage(x + dt * k3, tangents + dt * d3)
-    return (x + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4),
-            tangents + (dt / 6.0) * (d1 + 2.0 * d2 + 2.0 * d3 + d4))
-
-
 def lyapunov_spectrum(system: DynamicalSystem, *, dt: float, duration: float,
                       transient: float, n_exponents: int | None = None, members: int = 4,
                       seed: int = 0, device: str | torch.device = "cpu") -> LyapunovSpectrum:
-    """The ``n_exponents`` largest Lyapunov exponents (all when None) of ``system``.
+    """The ``n_exponents`` largest Lyapunov exponents of ``system`` (None: its default).
 
     Each of ``members`` trajectories is first integrated for ``transient`` MTU onto the
     attractor, then its tangent vectors are aligned for another ``transient`` MTU without
     counting, then the exponents are averaged over ``duration`` MTU. Float64 throughout.
     Raises ToolError on a blow-up (reduce ``dt``) or impossible sizes.
     """
-    k = system.dim if n_exponents is None else n_exponents
+    k = (system.default_exponents or system.dim) if n_exponents is None else n_exponents
     if not 1 <= k <= system.dim:
         raise ToolError(f"n_exponents must be between 1 and the state size {system.dim}, got {k}")
     if dt <= 0 or duration <= 0 or transient < 0:
@@ -105,7 +91,7 @@ def lyapunov_spectrum(system: DynamicalSystem, *, dt: float, duration: float,
     log_growth = torch.zeros(members, k, dtype=x.dtype, device=x.device)
     with torch.no_grad():
         for step in range(n_transient + n_steps):
-            x, advanced = tangent_step(system, x, tangents, dt)
+            x, advanced = system.tangent_step(x, tangents, dt)
             q, r = torch.linalg.qr(advanced.transpose(1, 2))
             tangents = q.transpose(1, 2)
             if step >= n_transient:
@@ -113,6 +99,10 @@ def lyapunov_spectrum(system: DynamicalSystem, *, dt: float, duration: float,
             if step % 100 == 0 and not bool(torch.isfinite(x).all()):
                 raise ToolError(f"{system.name} blew up (non-finite state) at step {step} "
                                 f"with dt={dt:g} MTU; reduce dt")
+    if bool(torch.isneginf(log_growth).any()):
+        raise ToolError(f"{system.name}: the weakest of the {k} tangent directions was damped "
+                        f"to zero in one step of dt={dt:g} MTU (a strongly dissipative PDE "
+                        "mode); ask for fewer n_exponents")
     if not bool(torch.isfinite(log_growth).all()):
         raise ToolError(f"{system.name} blew up (non-finite tangent growth) with dt={dt:g} MTU; "
                         "reduce dt")

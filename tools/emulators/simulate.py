@@ -12,6 +12,8 @@ import torch
 import xarray as xr
 from matplotlib.figure import Figure
 
+from climcopilot.tools.emulators.pdes import KolmogorovFlow, KuramotoSivashinsky
+from climcopilot.tools.emulators.spectral import SpectralSystem
 from climcopilot.tools.emulators.systems import DynamicalSystem, Lorenz96TwoScale, integrate
 
 TIME_UNITS = "MTU"  # model time units
@@ -21,7 +23,7 @@ STATE_UNITS = "1"  # the variables are nondimensional
 def simulate_states(system: DynamicalSystem, *, dt: float, duration: float, spinup: float,
                     every: int = 1, members: int = 1, seed: int = 0,
                     device: str | torch.device = "cpu") -> torch.Tensor:
-    """States after ``spinup`` MTU, every ``every`` RK4 steps for ``duration`` MTU.
+    """States after ``spinup`` MTU, every ``every`` steps for ``duration`` MTU.
 
     Returns (members, time, dim) float64 on the CPU; ToolError on blow-up (reduce ``dt``).
     """
@@ -38,7 +40,9 @@ def states_to_dataset(system: DynamicalSystem, states: torch.Tensor, *, dt: floa
     """A Dataset of ``states`` (members, time, dim) with CF-style attributes.
 
     lorenz96 -> ``x(member, time, site)``; lorenz63 -> ``x, y, z(member, time)``;
-    lorenz96_two_scale -> ``X(member, time, site)`` and ``Y(member, time, fast_site)``.
+    lorenz96_two_scale -> ``X(member, time, site)`` and ``Y(member, time, fast_site)``;
+    kuramoto_sivashinsky -> ``u(member, time, x)``; kolmogorov -> ``vorticity(member, time, y,
+    x)``. Positions x, y are nondimensional lengths.
     """
     values = states.numpy()
     time = np.arange(values.shape[1]) * dt * every
@@ -53,15 +57,28 @@ def states_to_dataset(system: DynamicalSystem, states: torch.Tensor, *, dt: floa
         data = {"X": var(values[..., :K], ("member", "time", "site"), "slow variable X_k"),
                 "Y": var(values[..., K:], ("member", "time", "fast_site"),
                          "fast variable Y_{j,k} at index k*J + j")}
+    elif isinstance(system, KuramotoSivashinsky):
+        coords["x"] = ("x", system.coordinates().numpy(),
+                       {"units": "1", "long_name": "position on the periodic domain [0, L)"})
+        data = {"u": var(values, ("member", "time", "x"), "Kuramoto-Sivashinsky field u")}
+    elif isinstance(system, KolmogorovFlow):
+        grid = system.coordinates().numpy()
+        for axis in "yx":
+            coords[axis] = (axis, grid, {"units": "1", "long_name": f"{axis} position on the "
+                                         "periodic domain [0, 2 pi)"})
+        data = {"vorticity": var(values.reshape(*values.shape[:2], system.N, system.N),
+                                 ("member", "time", "y", "x"), "relative vorticity")}
+        data["vorticity"].attrs["standard_name"] = "atmosphere_relative_vorticity"
     elif system.name == "lorenz63":
         data = {name: var(values[..., i], ("member", "time"), f"Lorenz-63 variable {name}")
                 for i, name in enumerate("xyz")}
     else:
         data = {"x": var(values, ("member", "time", "site"), f"{system.name} variable x_i")}
+    scheme = ("pseudo-spectral ETDRK4" if isinstance(system, SpectralSystem) else "RK4")
     return xr.Dataset(data, coords=coords, attrs={
         "Conventions": "CF-1.8",
         "title": f"{system.describe()} trajectory",
-        "source": f"climcopilot emulators.simulate: RK4, dt = {dt:g} MTU",
+        "source": f"climcopilot emulators.simulate: {scheme}, dt = {dt:g} MTU",
         "history": f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} simulated after "
                    f"{spinup:g} MTU of spin-up, kept every {every} steps",
         "system": system.name, "system_description": system.describe(),
@@ -75,13 +92,19 @@ def dataset_to_states(ds: xr.Dataset) -> torch.Tensor:
         arrays = [ds[name].values[..., None] for name in "xyz"]
     elif ds.attrs.get("system") == "lorenz96_two_scale":
         arrays = [ds["X"].values, ds["Y"].values]
+    elif ds.attrs.get("system") == "kuramoto_sivashinsky":
+        arrays = [ds["u"].values]
+    elif ds.attrs.get("system") == "kolmogorov":
+        field = ds["vorticity"].values
+        arrays = [field.reshape(*field.shape[:2], -1)]
     else:
         arrays = [ds["x"].values]
     return torch.from_numpy(np.concatenate(arrays, axis=-1)).to(torch.float64)
 
 
 def plot_trajectory(ds: xr.Dataset, path: Path) -> None:
-    """Hovmoller diagram of member 0 (ring systems) or its x-z phase portrait (lorenz63)."""
+    """Member 0: Hovmoller diagram (ring systems, Kuramoto-Sivashinsky), x-z phase portrait
+    (lorenz63) or the last vorticity field (kolmogorov)."""
     fig = Figure(figsize=(8, 4.5))
     ax = fig.subplots()
     first = ds.isel(member=0)
@@ -89,6 +112,22 @@ def plot_trajectory(ds: xr.Dataset, path: Path) -> None:
         ax.plot(first["x"], first["z"], lw=0.4)
         ax.set_xlabel("x (nondimensional)")
         ax.set_ylabel("z (nondimensional)")
+    elif "vorticity" in ds:
+        last = first["vorticity"].isel(time=-1)
+        mesh = ax.pcolormesh(last["x"], last["y"], last.values, shading="nearest",
+                             cmap="RdBu_r")
+        fig.colorbar(mesh, ax=ax, label="vorticity (nondimensional)")
+        ax.set_aspect("equal")
+        ax.set_xlabel("x (nondimensional)")
+        ax.set_ylabel("y (nondimensional)")
+        ax.set_title(f"{ds.attrs['system_description']}\nvorticity at t = "
+                     f"{float(last['time']):g} {TIME_UNITS}", fontsize=9)
+    elif "u" in ds:
+        mesh = ax.pcolormesh(first["x"], first["time"], first["u"].values, shading="nearest",
+                             cmap="RdBu_r")
+        fig.colorbar(mesh, ax=ax, label="u (nondimensional)")
+        ax.set_xlabel("x (nondimensional)")
+        ax.set_ylabel(f"time ({TIME_UNITS})")
     else:
         field = first["X"] if "X" in ds else first["x"]
         mesh = ax.pcolormesh(field["site"], field["time"], field.values, shading="nearest",
@@ -96,6 +135,7 @@ def plot_trajectory(ds: xr.Dataset, path: Path) -> None:
         fig.colorbar(mesh, ax=ax, label=f"{field.name} (nondimensional)")
         ax.set_xlabel("site index (ring)")
         ax.set_ylabel(f"time ({TIME_UNITS})")
-    ax.set_title(ds.attrs["title"])
+    if not ax.get_title():
+        ax.set_title(ds.attrs["title"])
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -51,11 +51,14 @@ class SimulateResult(ToolResult):
 
 @tool("emulators.simulate", family="emulators")
 def simulate(args: SimulateInput, ctx: ToolContext) -> SimulateResult:
-    """Simulate a chaotic system (lorenz63, lorenz96, lorenz96_two_scale) with RK4: spin-up
+    """Simulate a chaotic system: the ODEs lorenz63, lorenz96, lorenz96_two_scale (RK4) or the
+    PDEs kuramoto_sivashinsky and 2-D kolmogorov flow (pseudo-spectral, ETDRK4): spin-up
     discarded, `members` independent trajectories of `duration` model time units (MTU). Leaves an
-    xarray Dataset with CF-style attributes in the session under `handle` (dims member, time,
-    site) and draws a Hovmoller diagram (ring systems) or phase portrait (lorenz63). A blow-up
-    (too large dt) is an error that says so."""
+    xarray Dataset with CF-style attributes in the session under `handle` (dims member, time and
+    site, x or y/x) and draws a Hovmoller diagram (ring systems, kuramoto_sivashinsky), a phase
+    portrait (lorenz63) or a vorticity snapshot (kolmogorov). A blow-up (too large dt) is an
+    error that says so."""
+    from climcopilot.tools.emulators.pdes import KolmogorovFlow
     from climcopilot.tools.emulators.simulate import (
         plot_trajectory,
         simulate_states,
@@ -64,21 +67,29 @@ def simulate(args: SimulateInput, ctx: ToolContext) -> SimulateResult:
     from climcopilot.tools.emulators.systems import cpu_threads, resolve_device
 
     system, dt = build_system(args)
+    spinup = system.default_spinup if args.spinup is None else args.spinup
+    every = args.every or system.default_every
     with cpu_threads(1):
-        states = simulate_states(system, dt=dt, duration=args.duration, spinup=args.spinup,
-                                 every=args.every, members=args.members, seed=args.seed,
+        states = simulate_states(system, dt=dt, duration=args.duration, spinup=spinup,
+                                 every=every, members=args.members, seed=args.seed,
                                  device=resolve_device(args.device))
-    ds = states_to_dataset(system, states, dt=dt, every=args.every, spinup=args.spinup)
+    ds = states_to_dataset(system, states, dt=dt, every=every, spinup=spinup)
     ctx.store[args.handle] = ds
     figure = ctx.figure_path(f"emulators_simulate_{system.name}")
     plot_trajectory(ds, figure)
     values = {"mean": float(states.mean()), "std": float(states.std()),
-              "n_times": float(ds.sizes["time"]), "sampling_interval": dt * args.every}
+              "n_times": float(ds.sizes["time"]), "sampling_interval": dt * every}
     units = {"mean": "1", "std": "1", "n_times": "samples", "sampling_interval": "MTU"}
+    if isinstance(system, KolmogorovFlow):
+        values.update(kinetic_energy=float(system.energy(states).mean()),
+                      enstrophy=float(system.enstrophy(states).mean()),
+                      laminar_kinetic_energy=system.laminar_speed**2 / 4)
+        units.update(kinetic_energy="1 (mean of |u|^2 / 2)", enstrophy="1 (mean of omega^2 / 2)",
+                     laminar_kinetic_energy="1 (U^2 / 4, U = F / (nu n^2 + drag))")
     finite = bool(states.isfinite().all())
     return SimulateResult(
         summary=f"{system.describe()}: {args.members} x {ds.sizes['time']} states every "
-                f"{dt * args.every:g} MTU in {args.handle!r}; mean {values['mean']:.3f}, "
+                f"{dt * every:g} MTU in {args.handle!r}; mean {values['mean']:.3f}, "
                 f"std {values['std']:.3f}",
         values=values, units=units, handles=[args.handle], figures=[str(figure)],
         checks=[Check(name="finite", passed=finite, detail="all states finite")],
@@ -93,7 +104,7 @@ class LyapunovResult(ToolResult):
     kaplan_yorke_dim: float
     lyapunov_time: float
     exponent_sum: float
-    divergence: float
+    divergence: float | None  # the Jacobian's trace; computed for a full spectrum only
 
 
 def plot_spectrum(spectrum: LyapunovSpectrum, title: str, path: Path) -> None:
@@ -113,30 +124,35 @@ def plot_spectrum(spectrum: LyapunovSpectrum, title: str, path: Path) -> None:
 
 @tool("emulators.lyapunov", family="emulators")
 def lyapunov(args: LyapunovInput, ctx: ToolContext) -> LyapunovResult:
-    """Lyapunov exponents of a chaotic system (lorenz63, lorenz96, lorenz96_two_scale) by the QR
-    (Benettin) method: RK4 with its tangent linear model (analytic Jacobian), `members`
-    trajectories batched, one batched QR per step, float64. Returns the exponents (1/MTU,
-    descending), the leading one, the Kaplan-Yorke dimension, the Lyapunov time (1/leading, MTU)
-    and the sum, checked against the phase-space contraction rate (the trace of the Jacobian,
-    constant for these systems).
-    Published: lorenz96 N=40 F=8 leading ~1.67/MTU, D_KY ~27.1; lorenz63 ~0.906/MTU."""
+    """Lyapunov exponents of a chaotic system (lorenz63, lorenz96, lorenz96_two_scale,
+    kuramoto_sivashinsky, kolmogorov) by the QR (Benettin) method: the time step with its exact
+    tangent linear model (analytic Jacobian), `members` trajectories batched, one batched QR per
+    step, float64. Returns the exponents (1/MTU, descending), the leading one, the Kaplan-Yorke
+    dimension, the Lyapunov time (1/leading, MTU) and the sum, checked (full spectrum) against
+    the phase-space contraction rate (the trace of the Jacobian, constant for the ODEs).
+    Published: lorenz96 N=40 F=8 leading ~1.67/MTU, D_KY ~27.1; lorenz63 ~0.906/MTU;
+    kuramoto_sivashinsky L=22 leading ~0.043-0.048, D_KY ~5.2."""
     import torch
 
     from climcopilot.tools.emulators.lyapunov import lyapunov_spectrum
     from climcopilot.tools.emulators.systems import cpu_threads, resolve_device
 
     system, dt = build_system(args)
+    duration = args.duration or system.default_averaging
+    transient = system.default_spinup if args.transient is None else args.transient
     start = time.perf_counter()
     with cpu_threads(1):
-        spectrum = lyapunov_spectrum(system, dt=dt, duration=args.duration,
-                                     transient=args.transient, n_exponents=args.n_exponents,
-                                     members=args.members, seed=args.seed,
-                                     device=resolve_device(args.device))
-        x = system.initial_state((1,), seed=args.seed, device="cpu")
-        basis = torch.eye(system.dim, dtype=torch.float64)
-        divergence = float(torch.diagonal(system.tendency_jvp(x.expand_as(basis), basis)).sum())
+        spectrum = lyapunov_spectrum(system, dt=dt, duration=duration, transient=transient,
+                                     n_exponents=args.n_exponents, members=args.members,
+                                     seed=args.seed, device=resolve_device(args.device))
+        full = len(spectrum.exponents) == system.dim
+        divergence = None
+        if full:
+            x = system.initial_state((1,), seed=args.seed, device="cpu")
+            basis = torch.eye(system.dim, dtype=torch.float64)
+            divergence = float(torch.diagonal(system.tendency_jvp(x.expand_as(basis),
+                                                                  basis)).sum())
     wall_s = time.perf_counter() - start
-    full = len(spectrum.exponents) == system.dim
     total = float(spectrum.exponents.sum())
     figure = ctx.figure_path(f"emulators_lyapunov_{system.name}")
     plot_spectrum(spectrum, system.describe(), figure)
@@ -149,7 +165,7 @@ def lyapunov(args: LyapunovInput, ctx: ToolContext) -> LyapunovResult:
         del values["leading_std_error"], units["leading_std_error"]
     checks = [Check(name="finite", passed=bool(spectrum.exponents.isfinite().all()),
                     detail="all exponents finite")]
-    if full:
+    if divergence is not None:
         relative = abs(total - divergence) / abs(divergence) if divergence else abs(total)
         checks.append(Check(name="sum_matches_contraction", passed=relative < 0.01,
                             detail=f"sum {total:.4f} vs Jacobian trace {divergence:.4f} "
@@ -162,7 +178,7 @@ def lyapunov(args: LyapunovInput, ctx: ToolContext) -> LyapunovResult:
         summary=f"{system.describe()}: leading exponent {spectrum.leading:.3f}/MTU "
                 f"(Lyapunov time {spectrum.lyapunov_time:.3f} MTU), Kaplan-Yorke dimension "
                 f"{spectrum.kaplan_yorke_dim:.2f}, sum {total:.3f}/MTU over "
-                f"{args.members} x {args.duration:g} MTU in {wall_s:.1f} s",
+                f"{args.members} x {duration:g} MTU in {wall_s:.1f} s",
         values=values, units=units, figures=[str(figure)], checks=checks,
         exponents=spectrum.exponents.tolist(), leading=spectrum.leading,
         kaplan_yorke_dim=spectrum.kaplan_yorke_dim, lyapunov_time=spectrum.lyapunov_time,
@@ -202,12 +218,15 @@ def training_data(args: TrainInput,
 
 @tool("emulators.train", family="emulators")
 def train(args: TrainInput, ctx: ToolContext) -> TrainResult:
-    """Train a neural emulator x(t + tau) = x(t) + net(x(t)) of a chaotic system on simulated
-    data (a Dataset from emulators.simulate, or simulated here): kind 'cnn' (local convolutions
-    on the periodic Lorenz-96 ring, translation-equivariant) or 'mlp' (any system). Normalised
-    data, train/validation split in time, Adam with early stopping, one progress line per epoch.
-    The emulator is left in the session under `handle` and saved with its config to
-    models/<handle>.pt in the workspace. Score it with emulators.evaluate."""
+    """Train a neural emulator of a chaotic system on simulated data (a Dataset from
+    emulators.simulate, or simulated here): kind 'cnn' (x(t + tau) = x(t) + net(x(t)), local
+    convolutions on a periodic ring: lorenz96, kuramoto_sivashinsky; translation-equivariant),
+    'mlp' (the same on the whole state, any system) or 'koopman' (autoencoder with linear latent
+    dynamics: encoder -> K -> decoder; losses: reconstruction, latent prediction, state
+    prediction). `rollout_steps` > 1 trains on the error of that many autoregressive steps.
+    Normalised data, train/validation split in time, Adam with early stopping, one progress
+    line per epoch. The emulator is left in the session under `handle` and saved with its config
+    to models/<handle>.pt in the workspace. Score it with emulators.evaluate."""
     import dataclasses
 
     from climcopilot.tools.emulators.networks import count_parameters
@@ -216,17 +235,20 @@ def train(args: TrainInput, ctx: ToolContext) -> TrainResult:
 
     name = (args.system if args.dataset is None
             else getattr(ctx.get(args.dataset), "attrs", {}).get("system"))
-    if args.kind == "cnn" and name not in (None, "lorenz96"):  # None: training_data says why
-        raise ToolError(f"kind 'cnn' needs the homogeneous lorenz96 ring, not {name}; "
-                        "use kind 'mlp'")
+    # name None: not a simulate Dataset, and training_data says so
+    if args.kind == "cnn" and name not in (None, "lorenz96", "kuramoto_sivashinsky"):
+        raise ToolError(f"kind 'cnn' needs a homogeneous periodic ring (lorenz96, "
+                        f"kuramoto_sivashinsky), not {name}; use kind 'mlp' or 'koopman'")
     with cpu_threads(1):
         system, dt, tau, states = training_data(args, ctx)
-        config = {"kind": args.kind, "width": args.width, "layers": args.layers, "tau": tau,
-                  "dt": dt, "system": system.name, "system_params": dataclasses.asdict(system),
+        config = {"kind": args.kind, "width": args.width, "layers": args.layers,
+                  "latent": args.latent, "tau": tau, "dt": dt, "system": system.name,
+                  "system_params": dataclasses.asdict(system),
                   "system_description": system.describe()}
         emulator, log = train_emulator(
             states, config, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-            patience=args.patience, val_fraction=args.val_fraction, seed=args.seed,
+            patience=args.patience, val_fraction=args.val_fraction,
+            rollout_steps=args.rollout_steps, seed=args.seed,
             progress=lambda line: print(f"[emulators.train] {line}", flush=True),
             time_limit_s=args.time_limit_s)
     path = ctx.workspace / "models" / f"{args.handle}.pt"
@@ -238,15 +260,18 @@ def train(args: TrainInput, ctx: ToolContext) -> TrainResult:
               "n_parameters": float(count_parameters(emulator)),
               "n_pairs": float(states.shape[0] * (states.shape[1] - 1)), "tau": tau,
               "wall_s": log.wall_s}
-    units = {"val_loss": "1 (MSE of the normalised increment)",
-             "train_loss": "1 (MSE of the normalised increment)", "best_epoch": "epochs",
+    loss_units = ("1 (MSE of the normalised increment)" if args.rollout_steps == 1
+                  else f"1 (MSE over {args.rollout_steps} steps / increment variance)")
+    units = {"val_loss": loss_units, "train_loss": loss_units, "best_epoch": "epochs",
              "epochs_run": "epochs", "n_parameters": "parameters", "n_pairs": "pairs",
              "tau": "MTU", "wall_s": "s"}
     checks = [Check(name="learned_the_increment", passed=best < 0.1,
-                    detail=f"validation MSE of the normalised increment {best:.2e} "
-                           "(1 = no better than predicting the mean increment; want < 0.1)")]
+                    detail=f"validation prediction MSE {best:.2e} in units of the increment "
+                           "variance (1 = no better than predicting the mean increment; want "
+                           "< 0.1)")]
     return TrainResult(
         summary=f"{args.kind} emulator of {system.describe()} (tau {tau:g} MTU, "
+                f"{args.rollout_steps}-step loss, "
                 f"{values['n_parameters']:.0f} parameters): validation MSE {best:.2e} at epoch "
                 f"{log.best_epoch} of {len(log.val_loss)} in {log.wall_s:.0f} s; saved to {path}",
         values=values, units=units, handles=[args.handle], checks=checks, handle=args.handle,
@@ -311,7 +336,8 @@ def evaluate(args: EvaluateInput, ctx: ToolContext) -> EvaluateResult:
     n_leads = max(1, round(args.lead_time / emulator.tau))
     with cpu_threads(1):
         emulator.check_shape(system.initial_state(device="cpu"))
-        lyap = lyapunov_spectrum(system, dt=dt, duration=50.0, transient=10.0, n_exponents=1,
+        lyap = lyapunov_spectrum(system, dt=dt, duration=system.default_averaging / 8,
+                                 transient=system.default_spinup, n_exponents=1,
                                  members=4, seed=args.seed)
         skill = evaluate_skill(emulator, system, dt, n_leads=n_leads, n_starts=args.n_starts,
                                climate_duration=args.climate_duration, seed=args.seed)

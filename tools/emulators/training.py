@@ -1,9 +1,15 @@
-"""One-step emulators: a network on the normalised state predicting the normalised increment.
+"""Emulators: a network on the normalised state ``s = (x - state_mean) / state_std`` that
+advances it by ``tau`` MTU (the data's sampling interval).
 
-``x(t + tau) = x(t) + increment_std * net((x(t) - state_mean) / state_std)``, ``tau`` the data's
-sampling interval (MTU). Trained with Adam on the mean squared error of the normalised
-increment; the validation set is the last part of every trajectory in time; early stopping
-keeps the best validation epoch. Float32 inside the network, float64 states outside.
+``cnn`` / ``mlp``: ``x(t + tau) = x(t) + increment_std * net(s)``. ``koopman``: ``s(t + tau) =
+decode(K encode(s))``, and k steps are ``decode(K^k encode(s))`` (linear latent dynamics).
+Trained with Adam on windows of ``rollout_steps + 1`` consecutive states: the prediction loss
+is the mean squared error of the autoregressive forecast over those steps, divided by
+``increment_std`` (for one step and cnn/mlp: the MSE of the normalised increment); koopman adds
+the reconstruction error (same units) and the latent prediction error ``|K^j z - encode(s_j)|^2``.
+The validation set is the last part of every trajectory in time; early stopping on the
+validation prediction loss keeps the best epoch. Float32 inside the network, float64 states
+outside.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from climcopilot.tools.base import ToolError
-from climcopilot.tools.emulators.networks import build_network
+from climcopilot.tools.emulators.networks import KoopmanAutoencoder, build_network
 
 
 class Emulator(nn.Module):
@@ -30,7 +36,7 @@ class Emulator(nn.Module):
         super().__init__()
         self.config = config
         self.net = build_network(config["kind"], config["dim"], config["width"],
-                                 config["layers"])
+                                 config["layers"], latent=config.get("latent", 32))
         for name in ("state_mean", "state_std", "increment_std"):
             self.register_buffer(name, torch.tensor(config[name], dtype=torch.float32))
 
@@ -50,29 +56,76 @@ class Emulator(nn.Module):
                             f"({self.config['system_description']}), got size {x.shape[-1]}; "
                             "give states of the trained system or train a new emulator")
 
-    def increment(self, x: Tensor) -> Tensor:
-        """Normalised increment predicted at ``x`` (..., dim), float32."""
-        return self.net((x - self.state_mean) / self.state_std)
+    @property
+    def is_koopman(self) -> bool:
+        return isinstance(self.net, KoopmanAutoencoder)
+
+    def normalise(self, x: Tensor) -> Tensor:
+        return (x - self.state_mean) / self.state_std
+
+    def denormalise(self, s: Tensor) -> Tensor:
+        return s * self.state_std + self.state_mean
+
+    def forecast(self, x: Tensor, n_steps: int) -> list[Tensor]:
+        """The autoregressive forecasts 1..n_steps from ``x`` (..., dim), float32, with the
+        graph kept (for training); koopman steps in its latent space."""
+        out = []
+        if self.is_koopman:
+            z = self.net.encode(self.normalise(x))
+            for _ in range(n_steps):
+                z = self.net.advance(z)
+                out.append(self.denormalise(self.net.decode(z)))
+            return out
+        for _ in range(n_steps):
+            x = x + self.net(self.normalise(x)) * self.increment_std
+            out.append(x)
+        return out
 
     def step(self, x: Tensor) -> Tensor:
         """``x`` (..., dim) advanced by ``tau`` MTU; same dtype as ``x``."""
         self.check_shape(x)
-        out = self.increment(x.to(torch.float32)) * self.increment_std
-        return x + out.to(x.dtype)
+        s = self.normalise(x.to(torch.float32))
+        if self.is_koopman:
+            return self.denormalise(self.net(s)).to(x.dtype)
+        return x + (self.net(s) * self.increment_std).to(x.dtype)
 
     @torch.no_grad()
     def rollout(self, x0: Tensor, n_steps: int) -> Tensor:
-        """States at 0, tau, ..., n_steps tau from ``x0`` (..., dim): (n_steps + 1, ..., dim)."""
+        """States at 0, tau, ..., n_steps tau from ``x0`` (..., dim): (n_steps + 1, ..., dim),
+        the dtype of ``x0``. A koopman emulator advances its latent state (linear dynamics)."""
         self.check_shape(x0)
-        out = [x0]
-        for _ in range(n_steps):
-            out.append(self.step(out[-1]))
-        return torch.stack(out)
+        if not self.is_koopman:
+            out = [x0]
+            for _ in range(n_steps):
+                out.append(self.step(out[-1]))
+            return torch.stack(out)
+        steps = self.forecast(x0.to(torch.float32), n_steps)
+        return torch.stack([x0, *[s.to(x0.dtype) for s in steps]])
+
+    def window_loss(self, windows: Tensor) -> tuple[Tensor, Tensor]:
+        """(training objective, prediction loss) on ``windows`` (batch, k + 1, dim), float32:
+        the prediction loss is the mean over the k autoregressive steps of the squared error
+        divided by ``increment_std``; koopman's objective adds reconstruction and latent terms."""
+        k = windows.shape[1] - 1
+        forecasts = torch.stack(self.forecast(windows[:, 0], k), 1)
+        prediction = ((forecasts - windows[:, 1:]) / self.increment_std).pow(2).mean()
+        if not self.is_koopman:
+            return prediction, prediction
+        s = self.normalise(windows)
+        z = self.net.encode(s)
+        scale = self.state_std / self.increment_std
+        reconstruction = ((self.net.decode(z) - s) * scale).pow(2).mean()
+        latent, zj = 0.0, z[:, 0]
+        for j in range(1, k + 1):
+            zj = self.net.advance(zj)
+            latent = latent + (zj - z[:, j]).pow(2).mean() / k
+        return prediction + reconstruction + latent, prediction
 
 
 @dataclass
 class TrainingLog:
-    """Loss per epoch (normalised-increment MSE), the epoch kept, and the wall time (s)."""
+    """Prediction loss per epoch (see :meth:`Emulator.window_loss`), the epoch kept, and the
+    wall time (s)."""
 
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
@@ -81,59 +134,62 @@ class TrainingLog:
     stopped_early: bool = False
 
 
-def split_pairs(states: Tensor, val_fraction: float) -> tuple[tuple[Tensor, Tensor],
-                                                              tuple[Tensor, Tensor]]:
-    """(input, target) pairs of consecutive states (members, time, dim), split in time: the last
-    ``val_fraction`` of every member's series is validation."""
-    n_time = states.shape[1]
+def split_windows(states: Tensor, val_fraction: float,
+                  rollout_steps: int = 1) -> tuple[Tensor, Tensor]:
+    """Windows of ``rollout_steps + 1`` consecutive states (n, rollout_steps + 1, dim) from
+    ``states`` (members, time, dim), split in time: the last ``val_fraction`` of every member's
+    series is validation. Returns (train, validation)."""
+    n_time, length = states.shape[1], rollout_steps + 1
     cut = int(round(n_time * (1.0 - val_fraction)))
-    if cut < 2 or n_time - cut < 2:
-        raise ToolError(f"need at least 2 training and 2 validation times, got {n_time} times "
-                        f"with val_fraction={val_fraction}; simulate longer")
+    if cut < length or n_time - cut < length:
+        raise ToolError(f"need at least {length} training and {length} validation "
+                        f"times for rollout_steps={rollout_steps}, got {n_time} times with "
+                        f"val_fraction={val_fraction}; simulate longer")
 
-    def pairs(part: Tensor) -> tuple[Tensor, Tensor]:
-        return part[:, :-1].reshape(-1, part.shape[-1]), part[:, 1:].reshape(-1, part.shape[-1])
+    def windows(part: Tensor) -> Tensor:
+        return part.unfold(1, length, 1).transpose(-1, -2).reshape(-1, length, part.shape[-1])
 
-    return pairs(states[:, :cut]), pairs(states[:, cut:])
+    return windows(states[:, :cut]), windows(states[:, cut:])
 
 
 def train_emulator(states: Tensor, config: dict[str, Any], *, epochs: int, batch_size: int,
-                   lr: float, patience: int, val_fraction: float, seed: int = 0,
-                   progress: Callable[[str], None] | None = None,
+                   lr: float, patience: int, val_fraction: float, rollout_steps: int = 1,
+                   seed: int = 0, progress: Callable[[str], None] | None = None,
                    time_limit_s: float = math.inf) -> tuple[Emulator, TrainingLog]:
     """Fit an :class:`Emulator` to ``states`` (members, time, dim) sampled every ``tau`` MTU.
 
-    ``config`` holds kind, width, layers, tau and the system's description; the normalisation is
-    added from the training part of the data. Stops after ``patience`` epochs without a better
-    validation loss, or at ``time_limit_s``; returns the best-validation emulator.
+    ``config`` holds kind, width, layers (latent for koopman), tau and the system's
+    description; the normalisation is added from the training part of the data. The loss is
+    over ``rollout_steps`` autoregressive steps. Stops after ``patience`` epochs without a
+    better validation loss, or at ``time_limit_s``; returns the best-validation emulator.
     """
     torch.manual_seed(seed)
-    (x_train, y_train), (x_val, y_val) = split_pairs(states.to(torch.float64), val_fraction)
-    increments = y_train - x_train
-    config = {**config, "dim": states.shape[-1], "state_mean": float(x_train.mean()),
-              "state_std": float(x_train.std()), "increment_std": float(increments.std())}
+    train_windows, val_windows = split_windows(states.to(torch.float64), val_fraction,
+                                               rollout_steps)
+    first = train_windows[:, :2]
+    config = {**config, "dim": states.shape[-1], "rollout_steps": rollout_steps,
+              "state_mean": float(first[:, 0].mean()), "state_std": float(first[:, 0].std()),
+              "increment_std": float((first[:, 1] - first[:, 0]).std())}
     emulator = Emulator(config)
-    x_train, x_val = x_train.float(), x_val.float()
-    target_train = (increments / config["increment_std"]).float()
-    target_val = ((y_val - x_val.double()) / config["increment_std"]).float()
+    train_windows, val_windows = train_windows.float(), val_windows.float()
     optimiser = torch.optim.Adam(emulator.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs)
     log, best_state, best_val = TrainingLog(), copy.deepcopy(emulator.state_dict()), math.inf
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         emulator.train()
-        order, total = torch.randperm(len(x_train)), 0.0
+        order, total = torch.randperm(len(train_windows)), 0.0
         for idx in order.split(batch_size):
-            loss = nn.functional.mse_loss(emulator.increment(x_train[idx]), target_train[idx])
+            objective, prediction = emulator.window_loss(train_windows[idx])
             optimiser.zero_grad()
-            loss.backward()
+            objective.backward()
             optimiser.step()
-            total += loss.item() * len(idx)
+            total += prediction.item() * len(idx)
         schedule.step()
         emulator.eval()
         with torch.no_grad():
-            val = float(nn.functional.mse_loss(emulator.increment(x_val), target_val))
-        log.train_loss.append(total / len(x_train))
+            val = float(emulator.window_loss(val_windows)[1])
+        log.train_loss.append(total / len(train_windows))
         log.val_loss.append(val)
         if val < best_val:
             best_val, log.best_epoch = val, epoch
