@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
@@ -41,6 +41,49 @@ class Check(BaseModel):
     name: str
     passed: bool
     detail: str = ""
+
+
+class ValidRange(BaseModel):
+    """Where a quantity is trusted: ``low`` <= value <= ``high``, in ``units``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    low: float
+    high: float
+    units: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ValidRange:
+        if not self.low < self.high:
+            raise ValueError(f"a valid range needs low < high, got {self.low} .. {self.high}")
+        return self
+
+
+class KnowledgeCard(BaseModel):
+    """What a plugin tool or model is, for the brains (in its description) and the memory.
+
+    ``valid_ranges`` name a tool's inputs (or a model's parameters, ``dt``, ``state``) with the
+    range where its results are trusted, often narrower than what the schema accepts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    what: str = Field(min_length=10, description="what it is, in a sentence or two")
+    when_to_use: str = Field(min_length=10, description="the questions it answers, and when "
+                             "not to use it")
+    references: list[str] = Field(default_factory=list, description="papers, DOIs or URLs")
+    valid_ranges: dict[str, ValidRange] = Field(default_factory=dict)
+
+    def text(self) -> str:
+        """The card as plain text (what the LLM reads and the memory indexes)."""
+        lines = [f"What: {self.what}", f"When to use: {self.when_to_use}"]
+        if self.valid_ranges:
+            lines.append("Valid ranges: " + "; ".join(
+                f"{name} {r.low:g}..{r.high:g}{' ' + r.units if r.units else ''}"
+                for name, r in self.valid_ranges.items()))
+        if self.references:
+            lines.append("References: " + "; ".join(self.references))
+        return "\n".join(lines)
 
 
 class ToolResult(BaseModel):
@@ -104,7 +147,7 @@ class ToolContext:
 
 @dataclass(frozen=True)
 class Tool:
-    """A typed tool: ``func(args: input_model, ctx) -> result_model``."""
+    """A typed tool: ``func(args: input_model, ctx) -> result_model``; ``card`` is optional."""
 
     name: str
     family: str
@@ -112,6 +155,7 @@ class Tool:
     input_model: type[BaseModel]
     result_model: type[ToolResult]
     func: Callable[[Any, ToolContext], ToolResult]
+    card: KnowledgeCard | None = None
 
     def validate(self, arguments: dict[str, Any]) -> BaseModel:
         """Parse arguments into the input model; a ToolError says which field is wrong."""
@@ -132,11 +176,12 @@ class Tool:
         """The function-calling schema an OpenAI-compatible model sees."""
         params = self.input_model.model_json_schema()
         params.pop("title", None)
+        card = f"\n\n{self.card.text()}" if self.card is not None else ""
         return {
             "type": "function",
             "function": {
                 "name": self.name.replace(".", "__"),
-                "description": self.description,
+                "description": self.description + card,
                 "parameters": params,
             },
         }
@@ -148,10 +193,12 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}"
 
 
-def tool(name: str, family: str) -> Callable[[Callable], Tool]:
+def tool(name: str, family: str,
+         card: KnowledgeCard | None = None) -> Callable[[Callable], Tool]:
     """Turn ``func(args: InputModel, ctx: ToolContext) -> ResultModel`` into a :class:`Tool`.
 
-    The description is the function's docstring; the models come from its annotations.
+    The description is the function's docstring; the models come from its annotations;
+    ``card`` is an optional knowledge card (plugins: what it is, when to use it, references).
     """
     if not TOOL_NAME.match(name):
         raise ValueError(f"tool name {name!r} must look like 'family.verb' (lower case)")
@@ -163,6 +210,6 @@ def tool(name: str, family: str) -> Callable[[Callable], Tool]:
         if not (issubclass(input_model, BaseModel) and issubclass(result_model, ToolResult)):
             raise TypeError(f"{name}: annotate args with a BaseModel and return a ToolResult")
         return Tool(name=name, family=family, description=inspect.cleandoc(func.__doc__ or ""),
-                    input_model=input_model, result_model=result_model, func=func)
+                    input_model=input_model, result_model=result_model, func=func, card=card)
 
     return wrap

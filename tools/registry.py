@@ -2,8 +2,9 @@
 
 A module contributes the :class:`~climcopilot.tools.base.Tool` objects it defines at module
 level. Built-in modules are listed in ``BUILTIN_MODULES``; plugins name a module in the
-``climcopilot.tools`` entry-point group (:mod:`climcopilot.tools.plugins`). A plugin that fails
-to load is skipped with a one-line warning and the rest still load.
+``climcopilot.tools`` entry-point group or are folders on ``CLIMCOPILOT_PLUGIN_PATHS``
+(:mod:`climcopilot.tools.plugins`). A plugin that fails to load is skipped with a one-line
+warning and the rest still load.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from functools import lru_cache
 from types import ModuleType
 
 from climcopilot.tools.base import Tool, ToolError
-from climcopilot.tools.plugins import installed_points, load
+from climcopilot.tools.plugins import installed_points, load, local_plugins
 
 BUILTIN_MODULES = (
     "climcopilot.tools.data.bundled",
@@ -53,6 +54,7 @@ def registry() -> dict[str, Tool]:
         for t in tools_in(importlib.import_module(name)):
             found[t.name] = t
     plugins = load(installed_points())
+    plugins.problems += local_plugins()[1]
     for t in plugins.tools:
         if t.name in found:
             plugins.problems.append(f"tool {t.name!r} of a plugin: name already taken")

@@ -16,6 +16,7 @@ from climcopilot.tools.base import ToolError
 from climcopilot.tools.da.experiment import Trace, TwinSetup, ensemble_spread
 from climcopilot.tools.da.localization import gaspari_cohn, ring_distance
 from climcopilot.tools.da.observation import ObsOperator
+from climcopilot.tools.models import describe_model, model_positions
 
 
 def random_mean_preserving_rotation(N: int, gen: torch.Generator) -> Tensor:
@@ -147,13 +148,18 @@ class LETKF(EnsembleFilter):
             raise ToolError(f"loc_rad must be > 0 grid units, got {self.loc_rad}")
 
     def taper(self, setup: TwinSetup) -> Tensor:
-        """sqrt of the Gaspari-Cohn taper between each state variable and obs, (dim, n_obs)."""
-        positions = setup.system.positions()
-        if positions is None or setup.obs.sites is None:
-            raise ToolError(f"letkf needs a spatial system and site observations; "
-                            f"{setup.system.name} with this obs operator has no distances "
-                            "(use etkf)")
-        dist = ring_distance(positions, positions[setup.obs.sites], setup.system.ring_length)
+        """sqrt of the Gaspari-Cohn taper between each state variable and obs, (dim, n_obs),
+        from the forecast model's positions (its state is what is localised)."""
+        positions = model_positions(setup.model)
+        if positions is None:
+            raise ToolError(f"letkf needs a spatial model to localise, and the forecast model "
+                            f"{describe_model(setup.model)} has no positions(); use etkf (or "
+                            "give the model positions and ring_length)")
+        if setup.obs.sites is None:
+            raise ToolError("letkf needs observations of state sites (obs_sites) to "
+                            "localise; use etkf with this obs operator")
+        dist = ring_distance(positions, positions[setup.obs.sites],
+                             getattr(setup.model, "ring_length", None))
         return gaspari_cohn(dist, self.loc_rad).sqrt().to(setup.device)
 
     def analysis(self, E, y, setup, gen):

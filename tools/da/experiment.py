@@ -10,7 +10,8 @@ import torch
 from torch import Tensor
 
 from climcopilot.tools.da.observation import ObsOperator
-from climcopilot.tools.emulators.systems import DynamicalSystem, integrate
+from climcopilot.tools.emulators.systems import integrate
+from climcopilot.tools.models import Model, describe_model
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Climatology:
 _CLIMATOLOGIES: dict[tuple[str, float], Climatology] = {}
 
 
-def _free_run(system: DynamicalSystem, dt: float) -> Climatology:
+def _free_run(system: Model, dt: float) -> Climatology:
     n_traj, spin_up, span, spacing = 128, 5.0, 10.0, 0.2  # trajectories, MTU, MTU, MTU
     every = max(1, round(spacing / dt))
     gen = torch.Generator().manual_seed(20050101)
@@ -44,12 +45,12 @@ def _free_run(system: DynamicalSystem, dt: float) -> Climatology:
     return Climatology(samples.mean(0), torch.cov(samples.T), samples)
 
 
-def climatology(system: DynamicalSystem, dt: float) -> Climatology:
+def climatology(system: Model, dt: float) -> Climatology:
     """Climatology from 128 free runs of 10 MTU, sampled every 0.2 MTU after 5 MTU spin-up.
 
     Cached per system and dt; on the CPU.
     """
-    key = (system.describe(), dt)
+    key = (describe_model(system), dt)
     if key not in _CLIMATOLOGIES:
         _CLIMATOLOGIES[key] = _free_run(system, dt)
     return _CLIMATOLOGIES[key]
@@ -57,12 +58,16 @@ def climatology(system: DynamicalSystem, dt: float) -> Climatology:
 
 @dataclass
 class TwinSetup:
-    """A twin experiment: ``Ko`` observation cycles of ``dko`` RK4 steps of ``dt`` MTU each.
+    """A twin experiment: ``Ko`` observation cycles of ``dko`` steps of ``dt`` MTU each.
 
-    Truth and every method start from ``x0_mean`` plus N(0, ``x0_var``) noise (DAPPER's X0).
+    The truth is simulated with ``system``; the methods forecast with ``model`` (the system
+    itself in a perfect-model twin, another model of the same ``dim`` otherwise). Truth and
+    every method start from ``x0_mean`` plus N(0, ``x0_var``) noise (DAPPER's X0); the
+    climatology is the system's.
     """
 
-    system: DynamicalSystem
+    system: Model
+    model: Model
     obs: ObsOperator
     dt: float
     dko: int
@@ -73,9 +78,9 @@ class TwinSetup:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
     def forecast(self, x: Tensor) -> Tensor:
-        """Propagate states (..., dim) over one observation cycle (dko steps)."""
+        """Propagate states (..., dim) over one observation cycle (dko steps of the model)."""
         for _ in range(self.dko):
-            x = self.system.step(x, self.dt)
+            x = self.model.step(x, self.dt)
         return x
 
     def sample_x0(self, n: int, gen: torch.Generator) -> Tensor:

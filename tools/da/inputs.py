@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SystemName = Literal["lorenz63", "lorenz96", "lorenz96_two_scale"]
+ModelParams = dict[str, int | float | bool | str]
 MethodName = Literal["oi", "3dvar", "4dvar", "enkf", "etkf", "denkf", "letkf", "pf"]
 INFLATED_METHODS = ("enkf", "etkf", "denkf", "letkf")  # take infl
 ROTATED_METHODS = ("etkf", "letkf")  # take rot
@@ -18,11 +18,22 @@ class ExperimentInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    system: SystemName = Field("lorenz96", description="dynamical system of the truth and model")
-    system_params: dict[str, int | float] = Field(
+    system: str = Field("lorenz96", min_length=1,
+                        description="model of the truth (and the forecasts unless "
+                                    "forecast_model is given): lorenz63, lorenz96, "
+                                    "lorenz96_two_scale, or a plugin model's name")
+    system_params: ModelParams = Field(
         default_factory=dict,
         description="overrides of the system's parameters, e.g. {'N': 40, 'F': 8.0} for "
                     "lorenz96; {'K', 'J', 'F', 'h', 'b', 'c'} for lorenz96_two_scale")
+    forecast_model: str | None = Field(
+        None, min_length=1,
+        description="imperfect-model twin: the model the DA methods forecast with (a built-in "
+                    "system or a plugin model, e.g. a torch emulator), with the same state "
+                    "size as the system; the truth is still simulated with `system`. null = "
+                    "the system itself (perfect model)")
+    forecast_params: ModelParams = Field(
+        default_factory=dict, description="parameters of forecast_model, e.g. {'F': 8.5}")
     dt: float | None = Field(None, gt=0, description="RK4 step in model time units (MTU); "
                              "null = the system's default (0.05 for lorenz96)")
     dko: int = Field(1, ge=1, description="model steps between observations")

@@ -8,9 +8,13 @@ from torch import Tensor
 GC_SCALE = 1.82  # ~sqrt(10/3): the taper is exp(-1/2) near distance loc_rad, as in DAPPER
 
 
-def ring_distance(a: Tensor, b: Tensor, length: float) -> Tensor:
-    """Pairwise periodic distances |a_i - b_j| on a ring of ``length``; shape (len(a), len(b))."""
-    d = (a[:, None] - b[None, :]).abs() % length
+def ring_distance(a: Tensor, b: Tensor, length: float | None) -> Tensor:
+    """Pairwise periodic distances |a_i - b_j| on a ring of ``length`` (None: a line, not
+    periodic); shape (len(a), len(b))."""
+    d = (a[:, None] - b[None, :]).abs()
+    if length is None:
+        return d
+    d = d % length
     return torch.minimum(d, length - d)
 
 

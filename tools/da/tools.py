@@ -76,7 +76,7 @@ def plot_twin(outcome: TwinOutcome, args: TwinInput, path: Path) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("time (model time units)")
     ax.set_ylabel("RMS error / spread (state units)")
-    ax.set_title(f"{args.method} on {outcome.setup.system.describe()}: "
+    ax.set_title(f"{args.method} on {outcome.described}: "
                  f"rmse_a = {outcome.rmse_a:.3f}")
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
@@ -86,11 +86,14 @@ def plot_twin(outcome: TwinOutcome, args: TwinInput, path: Path) -> None:
 @tool("da.twin_experiment", family="da")
 def twin_experiment(args: TwinInput, ctx: ToolContext) -> TwinResult:
     """Run a data-assimilation twin experiment: simulate a truth of a chaotic system (lorenz63,
-    lorenz96, lorenz96_two_scale), observe it with noise, and estimate it with one method
-    (oi, 3dvar, 4dvar, enkf, etkf, denkf, letkf, pf). Returns rmse_a (time mean after burn-in of
-    the spatial RMS error of the analysis mean), rmse_f, spread_a and wall time, a figure of
-    error and spread over time, and checks that flag a diverging filter. Conventions follow
-    DAPPER: inflation multiplies the anomalies; B = xB x climatological covariance.
+    lorenz96, lorenz96_two_scale, or a plugin model), observe it with noise, and estimate it
+    with one method (oi, 3dvar, 4dvar, enkf, etkf, denkf, letkf, pf). Returns rmse_a (time
+    mean after burn-in of the spatial RMS error of the analysis mean), rmse_f, spread_a and wall
+    time, a figure of error and spread over time, and checks that flag a diverging filter.
+    With forecast_model (a plugin model such as a torch emulator, or a built-in system with
+    other parameters) the methods forecast with it while the truth comes from `system`: an
+    imperfect-model twin. Conventions follow DAPPER: inflation multiplies the anomalies;
+    B = xB x climatological covariance.
     Sakov & Oke (2008) benchmark: lorenz96, all sites observed, obs_var 1, dt 0.05, dko 1,
     Ko 1000; etkf N=24 infl=1.013 rot=true gives about 0.18."""
     from climcopilot.tools.da.twin import run_twin
@@ -109,7 +112,7 @@ def twin_experiment(args: TwinInput, ctx: ToolContext) -> TwinResult:
     scored = args.Ko - outcome.first_scored
     spread = "" if outcome.spread_a is None else f", spread_a {outcome.spread_a:.3f}"
     return TwinResult(
-        summary=f"{args.method} on {outcome.setup.system.describe()}: rmse_a "
+        summary=f"{args.method} on {outcome.described}: rmse_a "
                 f"{outcome.rmse_a:.3f} (rmse_f {outcome.rmse_f:.3f}{spread}) over {scored} "
                 f"scored cycles in {outcome.wall_s:.1f} s",
         values=values, units=units, figures=[str(figure)], checks=checks,

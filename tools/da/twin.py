@@ -21,7 +21,8 @@ from climcopilot.tools.da.inputs import (
 from climcopilot.tools.da.observation import obs_from_sites
 from climcopilot.tools.da.particle import BootstrapPF
 from climcopilot.tools.da.variational import OptimalInterpolation, Var3D, Var4D
-from climcopilot.tools.emulators.systems import cpu_threads, get_system, integrate, resolve_device
+from climcopilot.tools.emulators.systems import cpu_threads, integrate, resolve_device
+from climcopilot.tools.models import Model, describe_model, resolve_model
 
 BURN_IN_MTU = 20.0  # DAPPER's BurnIn for the Sakov & Oke (2008) set-up (2 x Tplot)
 
@@ -55,16 +56,33 @@ def build_method(args: TwinInput) -> DAMethod:
             raise ToolError(f"unknown method {args.method!r}")
 
 
+def forecast_model(args: ExperimentInput, system: Model) -> Model:
+    """The model the methods forecast with: ``args.forecast_model`` (same dim as the system),
+    else the system itself."""
+    if args.forecast_model is None:
+        if args.forecast_params:
+            raise ToolError("forecast_params given without forecast_model; name the model "
+                            "they are for, or drop them")
+        return system
+    model = resolve_model(args.forecast_model, **args.forecast_params)
+    if model.dim != system.dim:
+        raise ToolError(f"forecast_model {describe_model(model)} has {model.dim} state "
+                        f"variables but the system {describe_model(system)} has {system.dim}; "
+                        "pick a model of the same size or change system_params")
+    return model
+
+
 def build_setup(args: TwinInput) -> TwinSetup:
-    """System, obs operator, climatology and initial state for ``args`` (seeded)."""
-    system = get_system(args.system, **args.system_params)
+    """System, forecast model, obs operator, climatology and initial state for ``args``."""
+    system = resolve_model(args.system, **args.system_params)
+    model = forecast_model(args, system)
     dt = args.dt or system.default_dt
     device = resolve_device(args.device)
     obs = obs_from_sites(system.dim, args.obs_sites, args.obs_var)
     clim = climatology(system, dt)
     x0_mean = clim.samples[args.seed % len(clim.samples)].to(device)
-    return TwinSetup(system=system, obs=obs, dt=dt, dko=args.dko, Ko=args.Ko, x0_mean=x0_mean,
-                     clim=clim.to(device), device=device)
+    return TwinSetup(system=system, model=model, obs=obs, dt=dt, dko=args.dko, Ko=args.Ko,
+                     x0_mean=x0_mean, clim=clim.to(device), device=device)
 
 
 @dataclass
@@ -88,6 +106,13 @@ class TwinOutcome:
     @property
     def rmse_f(self) -> float:
         return self.time_mean(self.err_f)
+
+    @property
+    def described(self) -> str:
+        """The system, and the forecast model when it is another one."""
+        system, model = self.setup.system, self.setup.model
+        label = describe_model(system)
+        return label if model is system else f"{label} forecast by {describe_model(model)}"
 
     @property
     def spread_a(self) -> float | None:

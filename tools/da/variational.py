@@ -2,7 +2,8 @@
 
 B is ``xB`` times the climatological covariance of a long free run (DAPPER's convention). With
 a site-picking (linear) obs operator the 3D-Var minimiser has the closed form used here; 4D-Var
-minimises its cost with L-BFGS on gradients from torch autograd through the RK4 model.
+minimises its cost with L-BFGS on gradients from torch autograd through the forecast model
+(which must be differentiable).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from torch import Tensor
 
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.da.experiment import Trace, TwinSetup
+from climcopilot.tools.models import describe_model, is_differentiable
 
 
 def kalman_gain(B: Tensor, H: Tensor, obs_var: float) -> Tensor:
@@ -114,6 +116,10 @@ class Var4D:
         return (x_b + B_sqrt @ w).detach()
 
     def assimilate(self, setup: TwinSetup, yy: Tensor, gen: torch.Generator) -> Trace:
+        if not is_differentiable(setup.model):
+            raise ToolError(f"4dvar needs gradients through the forecast model, and "
+                            f"{describe_model(setup.model)} says differentiable=False; use "
+                            "3dvar or an ensemble method (etkf)")
         trace = Trace(setup)
         B_sqrt = symmetric_sqrt(self.xB * setup.clim.cov)
         start_bg = setup.x0_mean  # background at the window start
