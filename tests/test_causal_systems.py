@@ -26,6 +26,9 @@ def test_uncoupled_rossler_has_no_links_and_oscillates():
     bench = make_system("rossler_uncoupled", T=400)
     assert not bench.truth.any()
     assert np.all(bench.data.std(axis=0) > 3)  # x amplitude of the Rossler attractor ~ 8
+    # sampled every ~quarter period: autocorrelation ~ cos(pi/2) = 0 at lag 1, ~ cos(pi) at 2
+    r1, r2 = ([np.corrcoef(c[:-k], c[k:])[0, 1] for c in bench.data.T] for k in (1, 2))
+    assert np.all(np.abs(r1) < 0.3) and np.all(np.array(r2) < -0.6)
 
 
 def test_lorenz96_truth_is_the_neighbour_rule():

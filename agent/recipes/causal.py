@@ -64,4 +64,30 @@ KNOWN_GRAPH_DISCOVERY = Recipe(
     min_similarity=0.25,
 )
 
-RECIPES = (TWO_SERIES_DRIVERS, KNOWN_GRAPH_DISCOVERY)
+PLANTED_PRECURSOR = Recipe(
+    name="planted_precursor",
+    examples=(
+        "Where does the planted precursor of the synthetic field sit, and at which lead?",
+        "Can causal discovery recover the region and lag of a planted precursor?",
+        "Find the planted precursor region of the target index in the synthetic gridded field.",
+    ),
+    plan=(
+        "Generate the synthetic anomaly field whose planted precursor region (25-45 N, "
+        "130-170 E) leads the target index by {lag} steps, with a decoy region that follows "
+        "the target.",
+        "Reduce the field to 3 x 6 area-weighted box means, run PCMCI on them with the target "
+        "(lags 1 to 6, FDR-corrected at 0.05) and map the links into the target.",
+    ),
+    steps=(
+        RecipeStep("drivers", "causal.field_drivers", {"synthetic_lag": "{lag}"}),
+    ),
+    answer=(
+        "{drivers[summary]} (the map shows each precursor region and its lead). The field was "
+        "built with its precursor at 25-45 N, 130-170 E, {lag} steps ahead of the target."
+    ),
+    keywords=("planted",),
+    defaults={"lag": 3},
+    min_similarity=0.25,
+)
+
+RECIPES = (TWO_SERIES_DRIVERS, KNOWN_GRAPH_DISCOVERY, PLANTED_PRECURSOR)

@@ -79,3 +79,24 @@ def markdown_table(rows: list[dict[str, float | str]]) -> str:
                  ("-" if np.isnan(row[c]) else f"{row[c]:.2f}") for c in cols]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def classic_comparison(rows: list[dict[str, float | str]], method: str = "pcmci",
+                       baseline: str = "granger_pairwise") -> dict[str, str]:
+    """Per system: does ``method`` find more true links than ``baseline`` at a common FPR?
+
+    The verdict compares TPR at FPR <= 0.05 (``tpr_at_fpr5``): 'higher', 'tie' (within 0.01)
+    or 'lower'; 'undefined' where the system has no true links. Systems lacking either method
+    are left out.
+    """
+    by = {(r["system"], r["method"]): r for r in rows}
+    verdicts = {}
+    for system in dict.fromkeys(r["system"] for r in rows):
+        if (system, method) not in by or (system, baseline) not in by:
+            continue
+        a, b = by[system, method]["tpr_at_fpr5"], by[system, baseline]["tpr_at_fpr5"]
+        if np.isnan(a) or np.isnan(b):
+            verdicts[system] = "undefined"
+        else:
+            verdicts[system] = "tie" if abs(a - b) <= 0.01 else "higher" if a > b else "lower"
+    return verdicts

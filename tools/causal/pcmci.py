@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from statsmodels.stats.multitest import multipletests
 from tigramite.data_processing import DataFrame
 from tigramite.independence_tests.cmiknn import CMIknn
 from tigramite.independence_tests.parcorr import ParCorr
@@ -38,6 +39,27 @@ def independence_test(name: CITest, seed: int = 0):
     raise ValueError(f"unknown independence test {name!r}")
 
 
+def fdr_by_family(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values of lagged links (lag >= 1), cross- and self-links apart.
+
+    ``p`` (N, N, tau_max + 1). Cross-links (i != j, the hypotheses a user asks about) form one
+    family and self-links (autodependence) another. In one pooled family, as tigramite pools
+    them, the N * tau_max self-links of autocorrelated series (p ~ 0) raise the BH threshold of
+    every cross-link: with N = 3 and tau_max = 3, three independent AR(1) series get a false
+    cross-link in 5 of 25 realisations at q = 0.05 (0 of 25 with separate families). Lag-0
+    entries stay uncorrected, as in tigramite.
+    """
+    q = p.copy()
+    lagged = np.zeros(p.shape, dtype=bool)
+    lagged[:, :, 1:] = True
+    self_link = np.eye(p.shape[0], dtype=bool)[:, :, None]
+    for family in (lagged & ~self_link, lagged & self_link):
+        valid = family & np.isfinite(p)
+        if valid.any():
+            q[valid] = multipletests(p[valid], method="fdr_bh")[1]
+    return q
+
+
 def run_pcmci(x: np.ndarray, names: list[str], tau_max: int, tau_min: int = 1,
               test: CITest = "parcorr", method: Method = "pcmci", alpha: float = 0.05,
               fdr: bool = True, pc_alpha: float | None = None, seed: int = 0) -> LaggedGraph:
@@ -45,17 +67,21 @@ def run_pcmci(x: np.ndarray, names: list[str], tau_max: int, tau_min: int = 1,
 
     PCMCI: the PC1 step selects candidate parents of each variable (``pc_alpha``; None lets
     tigramite pick it by AIC for ParCorr), the MCI step tests every link conditioned on the
-    parents of both ends; p-values are Benjamini-Hochberg corrected when ``fdr`` and links with
-    corrected p < ``alpha`` are kept. PCMCI+: skeleton and orientation at ``pc_alpha`` (default
+    parents of both ends; p-values are Benjamini-Hochberg corrected when ``fdr`` (cross- and
+    self-links as separate families, :func:`fdr_by_family`) and links with corrected
+    p < ``alpha`` are kept. PCMCI+: skeleton and orientation at ``pc_alpha`` (default
     ``alpha``), which also orients lag-0 links.
     """
     frame = DataFrame(x, var_names=list(names))
     engine = PCMCI(dataframe=frame, cond_ind_test=independence_test(test, seed), verbosity=0)
-    fdr_method = "fdr_bh" if fdr else "none"
     notes = []
     if method == "pcmci":
         res = engine.run_pcmci(tau_min=tau_min, tau_max=tau_max, pc_alpha=pc_alpha,
-                               alpha_level=alpha, fdr_method=fdr_method)
+                               alpha_level=alpha, fdr_method="none")
+        if fdr:
+            res["p_matrix"] = fdr_by_family(np.asarray(res["p_matrix"], dtype=float))
+            res["graph"] = engine.get_graph_from_pmatrix(res["p_matrix"], alpha, tau_min,
+                                                         tau_max)
         if tau_min == 0:
             notes.append("PCMCI leaves lag-0 links undirected (o-o); use PCMCI+ to orient them")
     else:
