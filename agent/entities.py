@@ -33,7 +33,10 @@ CAUSAL_SYSTEMS = {"tigramite tutorial": "tigramite_tutorial", "tutorial": "tigra
 """Benchmark systems with known causal graphs (the causal tools' names), by question words."""
 DYNAMICAL_SYSTEMS = {"two-scale lorenz-96": "lorenz96_two_scale", "lorenz-96": "lorenz96",
                      "lorenz 96": "lorenz96", "lorenz96": "lorenz96", "lorenz-63": "lorenz63",
-                     "lorenz 63": "lorenz63", "lorenz63": "lorenz63"}
+                     "lorenz 63": "lorenz63", "lorenz63": "lorenz63",
+                     "kuramoto-sivashinsky": "kuramoto_sivashinsky",
+                     "kuramoto sivashinsky": "kuramoto_sivashinsky",
+                     "kolmogorov flow": "kolmogorov"}
 """Dynamical systems (the emulator tools' names), by question words, most specific first."""
 CAUSAL_METHODS = {"pcmci": "causal.pcmci", "granger": "causal.granger",
                   "koopman": "causal.koopman"}
@@ -44,8 +47,13 @@ SETTINGS = {
     "infl": r"inflation(?: factor)?(?: of)?\s*=?\s*(\d+(?:\.\d+)?)",
     "loc_rad": r"locali[sz]ation radius(?: of)?\s*=?\s*(\d+(?:\.\d+)?)",
     "xB": r"\bxb\s*=\s*(\d+(?:\.\d+)?)",
+    "dko": r"\b(?:observ\w*|obs) every (\d+)(?:st|nd|rd|th)? (?:model |time |rk4 )?steps?",
+    "obs_var": r"(?:observation|obs) error variance(?: of)?\s*=?\s*(\d+(?:\.\d+)?)",
+    "Ko": r"(\d+) (?:observation |assimilation |analysis )?cycles",
 }
-"""Experiment settings a question may state, by the name the DA tools use."""
+"""Experiment settings a question may state, by the name the DA tools use: ensemble size,
+inflation, localisation radius, B scaling, model steps between observations, observation
+error variance (state units^2) and number of observation cycles."""
 
 
 @dataclass
@@ -59,7 +67,7 @@ class Entities:
     domain_words: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
     methods: list[str] = field(default_factory=list)  # DA methods named, in order
-    settings: dict[str, float] = field(default_factory=dict)  # N, infl, loc_rad, xB, rot
+    settings: dict[str, float] = field(default_factory=dict)  # SETTINGS found, and rot
     causal_system: str | None = None  # a benchmark system with a known graph
     causal_tool: str | None = None  # the causal-discovery tool the question names
     system: str | None = None  # a dynamical system the question names (emulator tools' name)

@@ -1,96 +1,52 @@
-"""Run a suite of tasks through the agent and score each answer against its expected values.
+"""Run a suite of tasks through the agent, each in a worker process with a timeout.
 
 Memory settings: ``fresh`` (one new, empty memory for the whole run, kept across repeats:
 what the agent learns in pass 1 is there in pass 2), ``keep`` (the user's memory), ``off`` (a
-new, empty memory for every task).
+new, empty memory for every task). With ``parallel > 1`` (or a Dask ``scheduler``) the tasks
+of a pass run concurrently; passes still run one after the other, so pass 2 sees everything
+pass 1 learned. Concurrent tasks share the run's memory (its journal is safe for several
+writers), but a task cannot count on what another task of the same pass has written.
 """
 
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel
-
-from climcopilot.agent.config import Settings
-from climcopilot.agent.state import Action
 from climcopilot.evals.task import Task
+from climcopilot.evals.taskrun import TaskRun
+from climcopilot.evals.worker import PassRunner, SessionFactory, one_by_one
+
+DEFAULT_TIMEOUT_S = 300.0
 
 
-class TaskRun(BaseModel):
-    """How one task went in one pass."""
+def pass_runner(make_session: SessionFactory, parallel: int = 1, scheduler: str | None = None
+                ) -> AbstractContextManager[PassRunner]:
+    """One task worker in this process's care, or a Dask cluster of ``parallel`` workers."""
+    if parallel <= 1 and scheduler is None:
+        return one_by_one(make_session)
+    from climcopilot.evals.cluster import on_dask
 
-    task_id: str
-    level: int
-    family: str
-    passed: bool
-    score: float  # fraction of expected values within tolerance (partial credit)
-    steps: int
-    tool_calls: int
-    right_tools: bool | None  # expected tools all called, in order (None: none expected)
-    wall_s: float
-    values: dict[str, float]
-    error: str | None = None
+    return on_dask(make_session, parallel, scheduler)
 
 
-def score(task: Task, values: dict[str, float]) -> float:
-    """Fraction of the task's expected values that the answer hit within tolerance."""
-    hits = [name in values and abs(values[name] - e.value) <= e.tol
-            for name, e in task.expected.items()]
-    return sum(hits) / len(hits)
-
-
-def in_order(expected: list[str], called: list[str]) -> bool:
-    """True if ``expected`` is a subsequence of ``called``."""
-    remaining = iter(called)
-    return all(any(c == e for c in remaining) for e in expected)
-
-
-def run_task(task: Task, settings: Settings, make_session: Callable[[Settings], Any]
-             ) -> TaskRun:
-    """Ask the task's question in a new session; one failing task never raises."""
-    started = time.perf_counter()
-    state: dict[str, Any] = {}
-    error = None
-    try:
-        with make_session(settings) as session:
-            state = session.ask(task.question)
-        if state.get("status") != "done":
-            error = f"{state.get('status')}: {state.get('reason')}"
-    except Exception as exc:  # a task's failure is a result, not the end of the run
-        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-    steps = state.get("steps", [])
-    actions = [Action.model_validate(s["action"]) for s in steps]
-    called = [a.tool for a in actions if a.kind == "tool" and a.tool]
-    values = state.get("values", {}) if error is None else {}
-    credit = score(task, values)
-    return TaskRun(task_id=task.id, level=task.level, family=task.family,
-                   passed=error is None and credit == 1.0, score=credit, steps=len(steps),
-                   tool_calls=len(called),
-                   right_tools=in_order(task.expected_tools, called)
-                   if task.expected_tools and steps else None,  # None: no steps to judge
-                   wall_s=round(time.perf_counter() - started, 2), values=values, error=error)
-
-
-def run_suite(tasks: list[Task], settings: Settings, make_session: Callable[[Settings], Any],
-              memory: str = "fresh", repeat: int = 1,
+def run_suite(tasks: list[Task], make_session: SessionFactory, memory: str = "fresh",
+              repeat: int = 1, timeout: float = DEFAULT_TIMEOUT_S, parallel: int = 1,
+              scheduler: str | None = None,
               progress: Callable[[int, TaskRun], None] | None = None) -> list[list[TaskRun]]:
-    """Every task ``repeat`` times (passes), under the memory setting; runs per pass."""
-    with tempfile.TemporaryDirectory(prefix="climcopilot-eval-") as scratch:
+    """Every task ``repeat`` times (passes), under the memory setting; runs per pass, in task
+    order. A task's own ``timeout_s`` replaces ``timeout`` (seconds)."""
+    settings = make_session.settings
+    with tempfile.TemporaryDirectory(prefix="climcopilot-eval-") as scratch, \
+            pass_runner(make_session, parallel, scheduler) as run_pass:
         shared = settings if memory == "keep" else replace(settings, home=Path(scratch) / "run")
         passes = []
         for number in range(1, repeat + 1):
-            runs = []
-            for i, task in enumerate(tasks):
-                task_settings = (replace(settings, home=Path(scratch) / f"p{number}-{i}")
-                                 if memory == "off" else shared)
-                run = run_task(task, task_settings, make_session)
-                runs.append(run)
-                if progress is not None:
-                    progress(number, run)
-            passes.append(runs)
+            jobs = [(task, replace(settings, home=Path(scratch) / f"p{number}-{i}")
+                     if memory == "off" else shared, task.timeout_s or timeout)
+                    for i, task in enumerate(tasks)]
+            passes.append(run_pass(jobs, lambda run, n=number: progress and progress(n, run)))
         return passes

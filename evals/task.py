@@ -7,6 +7,10 @@ One TOML file per task, e.g.::
     family = "data"
     question = "What is the correlation between the SOI and the Nino-3 SST anomaly?"
     expected_tools = ["data.open_series", "analysis.lag_correlation"]
+    timeout_s = 120          # optional: this task's own limit, in place of ``--timeout``
+    smoke = true             # optional: part of the CI-sized subset (``--smoke``)
+    [expected_args."analysis.lag_correlation"]   # optional: arguments a right call passes
+    max_lag = 6
     [expected.r]
     value = -0.67
     tol = 0.03
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -49,7 +53,11 @@ class Task(BaseModel):
     question: str = Field(min_length=5)
     expected: dict[str, Expected] = Field(min_length=1)
     expected_tools: list[str] = Field(default_factory=list)
+    expected_args: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="tool name -> arguments some call of it must pass")
     data: list[str] = Field(default_factory=list)
+    timeout_s: float | None = Field(None, gt=0, description="this task's limit, seconds")
+    smoke: bool = False
 
 
 def load_suite(folder: Path) -> tuple[list[Task], list[str]]:

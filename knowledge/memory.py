@@ -125,9 +125,13 @@ class Memory:
 
     def _open_index(self, retry: bool = True) -> None:
         import chromadb
+        from chromadb.api.client import SharedSystemClient
         from chromadb.config import Settings
 
         index = self.path / "index"
+        # A store opened earlier in this process is cached by chromadb and misses what other
+        # processes wrote since (its search then fails): always open the index afresh.
+        SharedSystemClient._identifier_to_system.pop(str(index), None)
         try:
             client = chromadb.PersistentClient(path=str(index),
                                                settings=Settings(anonymized_telemetry=False))
@@ -140,8 +144,6 @@ class Memory:
         except Exception as exc:  # an index that cannot be read is moved aside and rebuilt
             if not retry:
                 raise MemoryStoreError(f"cannot open the memory index in {index}: {exc}") from None
-            from chromadb.api.client import SharedSystemClient
-
             SharedSystemClient.clear_system_cache()  # forget the half-opened broken store
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
             aside = self.path / f"index.corrupt-{stamp}"

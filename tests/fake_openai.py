@@ -1,7 +1,8 @@
 """A fake OpenAI-compatible chat endpoint on loopback, for driving the real ``openai`` client.
 
 Replies are scripted: each item is ``{"content": TEXT}``, ``{"tool": NAME, "arguments": TEXT}``
-or ``{"status": CODE}``. Every request body is kept in ``requests`` for assertions.
+or ``{"status": CODE}``; a reply may add ``"usage": {"prompt_tokens": P, "completion_tokens":
+C}`` (default 10 and 5). Every request body is kept in ``requests`` for assertions.
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+def usage(given: dict[str, int]) -> dict[str, int]:
+    tokens = {"prompt_tokens": 10, "completion_tokens": 5, **given}
+    return {**tokens, "total_tokens": tokens["prompt_tokens"] + tokens["completion_tokens"]}
 
 
 class FakeOpenAI:
@@ -40,7 +46,7 @@ class FakeOpenAI:
                     "created": int(time.time()), "model": body["model"],
                     "choices": [{"index": 0, "message": message,
                                  "finish_reason": "tool_calls" if "tool" in reply else "stop"}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+                    "usage": usage(reply.get("usage", {}))})
 
             def _send(self, code: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

@@ -9,11 +9,13 @@ from pathlib import Path
 
 from conftest import run_cli
 
-from climcopilot.agent.brains.offline import OfflineBrain
 from climcopilot.agent.config import load_settings
 from climcopilot.agent.session import Session
-from climcopilot.evals.runner import in_order, run_suite, score
+from climcopilot.agent.state import Action
+from climcopilot.evals.runner import run_suite
 from climcopilot.evals.task import Expected, Task, load_suite
+from climcopilot.evals.taskrun import all_called, in_order, right_arguments, score
+from climcopilot.evals.worker import SessionFactory
 
 CORE = Path(__file__).resolve().parents[1] / "evals" / "tasks" / "core"
 
@@ -26,6 +28,17 @@ def test_scoring_is_exact_about_tolerance_and_order() -> None:
     assert score(task, {"r": -0.71, "n": 636}) == 0.5
     assert score(task, {}) == 0.0
     assert in_order(["a", "c"], ["a", "b", "c"]) and not in_order(["c", "a"], ["a", "b", "c"])
+    assert all_called(["c", "a"], ["a", "b", "c"]) and not all_called(["a", "a"], ["a", "b"])
+
+
+def test_right_arguments_need_every_given_argument_in_one_call() -> None:
+    calls = [Action(kind="tool", tool="analysis.lag_correlation",
+                    arguments={"a": "soi", "b": "nino3", "max_lag": 6}),
+             Action(kind="tool", tool="data.open_series", arguments={"name": "soi"})]
+    assert right_arguments({"analysis.lag_correlation": {"max_lag": 6, "a": "soi"}}, calls)
+    assert not right_arguments({"analysis.lag_correlation": {"max_lag": 12}}, calls)
+    assert not right_arguments({"data.open_series": {"name": "nino3"}}, calls)
+    assert not right_arguments({"diagnostics.eof": {}}, calls)  # never called
 
 
 def test_malformed_task_file_is_named_and_the_rest_runs(home: Path, tmp_path: Path) -> None:
@@ -59,9 +72,9 @@ def test_a_wrong_tool_makes_its_tasks_fail(home: Path) -> None:
     tasks, _ = load_suite(CORE)
     task = [t for t in tasks if t.id == "soi_nino3_correlation"]
     settings = replace(load_settings("offline"), home=home)
-    brain = OfflineBrain()
-    honest = run_suite(task, settings, lambda s: Session(s, brain), memory="off")[0][0]
-    wrong = run_suite(task, settings, lambda s: PerturbedSession(s, brain), memory="off")[0][0]
+    honest = run_suite(task, SessionFactory(settings), memory="off")[0][0]
+    wrong = run_suite(task, SessionFactory(settings, session_class=PerturbedSession),
+                      memory="off")[0][0]
     assert honest.passed and not wrong.passed and wrong.score == 0.0
 
 
@@ -76,3 +89,16 @@ def test_second_pass_learns_from_the_first(home: Path, tmp_path: Path) -> None:
     assert second["pass_rate"] >= first["pass_rate"] == 1.0
     assert report["comparison"]["step_reduction"] >= 0.3
     assert "First vs last pass" in (out / "report.md").read_text()
+
+
+def test_new_task_fields_are_validated(tmp_path: Path) -> None:
+    base = (CORE / "soi_nino3_correlation.toml").read_text()
+    (tmp_path / "a.toml").write_text("timeout_s = -5\n" + base)
+    (tmp_path / "b.toml").write_text("smoke = \"yes please\"\n" + base)
+    args = '\n[expected_args."analysis.lag_correlation"]\nmax_lag = 6\n'
+    (tmp_path / "c.toml").write_text(base.replace('"soi_nino3_correlation"', '"c"') + args)
+    tasks, errors = load_suite(tmp_path)
+    assert [t.id for t in tasks] == ["c"]
+    assert tasks[0].expected_args == {"analysis.lag_correlation": {"max_lag": 6}}
+    assert any("a.toml: timeout_s:" in e for e in errors)
+    assert any("b.toml: smoke:" in e for e in errors)

@@ -3,6 +3,7 @@
 Typed tools are offered as functions (``family__verb``) plus ``run_python`` for free code.
 The transcript is rebuilt from the graph state on every call, so a resumed session continues
 where it stopped. Arguments that are not valid JSON go back to the model as an error.
+``usage`` sums the tokens the endpoint reports in its responses (None until one reports them).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class OpenAIBrain(Brain):
         self.client = openai.OpenAI(base_url=settings.base_url, api_key=settings.api_key,
                                     max_retries=settings.llm_retries, timeout=120.0)
         self.tools = [t.openai_schema() for t in registry().values()] + [RUN_PYTHON]
+        self.usage: dict[str, int] | None = None
 
     def _chat(self, messages: list[dict[str, Any]], **kwargs: Any) -> Any:
         where = self.settings.base_url or "the default OpenAI endpoint"
@@ -62,6 +64,10 @@ class OpenAIBrain(Brain):
         except openai.APIStatusError as exc:
             raise BrainError(f"{where} answered HTTP {exc.status_code}: "
                              f"{str(exc.message)[:200]}") from None
+        if response.usage is not None:
+            self.usage = self.usage or {"prompt_tokens": 0, "completion_tokens": 0}
+            for key in self.usage:
+                self.usage[key] += getattr(response.usage, key, 0) or 0
         if not response.choices:
             raise BrainError(f"{where} returned no choices")
         return response.choices[0].message

@@ -13,6 +13,8 @@ TWO_SERIES_CORRELATION = Recipe(
         "How are ENSO and Indian monsoon rainfall related?",
         "Is there a lagged relationship between two climate indices?",
         "Which leads, A or B, and at what lag?",
+        "Does the SOI lead or lag the Nino-3 SST anomaly, and by how many months?",
+        "At which lag in months is the correlation between the SOI and Nino-3 strongest?",
     ),
     plan=(
         "Open {a_name} and {b_name} from the bundled real data.",
