@@ -206,10 +206,25 @@ class Memory:
                 if isinstance(r, Finding) and finding.key and r.key == finding.key]
         return max(same, key=lambda r: r.seen, default=None)
 
+    def refresh(self) -> None:
+        """Catch up with what other processes wrote since this store was opened."""
+        with self._locked():
+            self.records = self._read_journal()
+            self._open_index()
+
     def search(self, query: str, k: int = 3, kind: str = "finding"
                ) -> list[tuple[Finding | Skill, float]]:
         """Up to ``k`` records nearest the query: cosine similarity of meaning, plus a bonus
         for containing the query's acronyms and numbers (which the small embedder misses)."""
+        from chromadb.errors import ChromaError
+
+        try:
+            return self._search(query, k, kind)
+        except ChromaError:  # another process changed the index under this one's cache
+            self.refresh()
+            return self._search(query, k, kind)
+
+    def _search(self, query: str, k: int, kind: str) -> list[tuple[Finding | Skill, float]]:
         collection = self.collections[kind]
         n = collection.count()
         if n == 0:

@@ -128,6 +128,19 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert concurrent_writers(tmp_path, 40) == 80
 
 
+def test_what_another_process_wrote_is_searchable_here(tmp_path: Path) -> None:
+    # chromadb caches an opened store per process; a stale cache made these searches fail.
+    here = Memory(tmp_path)
+    here.add(SOI)
+    assert here.search("SOI and Nino-3")[0][0].values == {"r": -0.67}
+    writer = subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "Mauna Loa CO2", "3"],
+                            capture_output=True, text=True, timeout=600)
+    assert writer.returncode == 0, writer.stderr
+    here.search("Mauna Loa CO2 question")  # the old handle still answers
+    hits = Memory(tmp_path).search("Mauna Loa CO2 question", k=3)
+    assert {r.question for r, _ in hits} == {f"Mauna Loa CO2 question {i}" for i in range(3)}
+
+
 @pytest.mark.slow
 def test_two_processes_writing_500_each_lose_nothing(tmp_path: Path) -> None:
     assert concurrent_writers(tmp_path, 500) == 1000

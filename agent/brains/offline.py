@@ -53,6 +53,12 @@ def _fits(recipe: Recipe, entities: Entities) -> bool:
     return not recipe.keywords or any(k in entities.text for k in recipe.keywords)
 
 
+def _meaning_similarity(a: str, b: str) -> float:
+    """Cosine similarity of two texts' embeddings (as the router scores recipe examples)."""
+    va, vb = embed([a, b])
+    return float(va @ vb)
+
+
 def _recipe(name: str) -> Recipe:
     return next(r for r in RECIPES if r.name == name)
 
@@ -63,8 +69,16 @@ class OfflineBrain(Brain):
     def plan(self, state: AgentState) -> tuple[list[str], dict[str, Any]]:
         entities = extract(state["question"])
         best, score, skill = self._from_skill(state, entities)
-        if best is None:
-            best, score = self._route(state["question"], entities)
+        try:
+            routed, routed_score = self._route(state["question"], entities)
+        except BrainError:
+            if best is None:
+                raise
+        else:  # a skill learned on another kind of question must not beat a closer recipe
+            if best is None or (routed.name != best.name
+                                and routed_score > _meaning_similarity(state["question"],
+                                                                       skill["pattern"])):
+                best, score, skill = routed, routed_score, None
         series = entities.series[: best.needs_series]
         key = "|".join([best.name, ",".join(series), ",".join(map(str, entities.years)),
                         ",".join(entities.methods), entities.causal_system or "",
