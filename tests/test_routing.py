@@ -44,7 +44,22 @@ CASES = [
     ("What is the analysis RMSE of a particle filter with 800 particles on Lorenz-63 observed "
      "every 25 steps with observation error variance 2?", "da_twin_experiment",
      {"methods": ["pf"], "system": "lorenz63"}),
+    ("What is the Kaplan-Yorke dimension of the Kuramoto-Sivashinsky equation?",
+     "lyapunov_spectrum", {"system": "kuramoto_sivashinsky"}),
+    ("What is the kinetic energy of 2-D Kolmogorov flow with forcing sin(4y) at Reynolds "
+     "number 2 once it has settled?", "kolmogorov_laminar", {"system": "kolmogorov"}),
 ]
+
+
+def test_a_skill_from_another_kind_of_question_gives_way_to_a_closer_recipe() -> None:
+    climate = "What are the long-run mean and standard deviation of Lorenz-96 with F = 8?"
+    skill = {"id": "s1", "key": "system_climate", "plan": {"recipe": "system_climate"},
+             "pattern": climate.lower(), "similarity": 0.9, "successes": 3, "failures": 0}
+    state = {"question": "What is the sum of the Lyapunov exponents of Lorenz-96 with F = 8?",
+             "recalled_skills": [skill]}
+    assert OfflineBrain().plan(state)[1]["recipe"] == "lyapunov_spectrum"
+    state["question"] = "What is the long-run standard deviation of Lorenz-96 with F = 8?"
+    assert OfflineBrain().plan(state)[1].get("skill") == "s1"  # its own kind: reused
 
 
 @pytest.mark.parametrize("question, recipe, named", CASES)
