@@ -5,14 +5,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 QUESTION ?= What is the correlation between the Southern Oscillation Index and the Niño-3 SST anomaly?
 
-.PHONY: install demo test test-slow lint bench clean
+.PHONY: install demo test test-slow lint bench eval eval-smoke clean
 
 $(STAMP): pyproject.toml
-	# bubblewrap isolates the kernel; installed here when we are root and it is missing.
-	command -v bwrap >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
-		apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
-		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1) || \
-		echo "bubblewrap could not be installed: the kernel will run without isolation"
+	# bubblewrap isolates the kernel (tmux drives the chat test); installed here when we are root
+	# and either is missing.
+	(command -v bwrap && command -v tmux) >/dev/null || [ "$$(id -u)" != 0 ] || \
+		! command -v apt-get >/dev/null || \
+		apt-get install -y -qq bubblewrap tmux >/dev/null 2>&1 || \
+		(apt-get update -qq >/dev/null 2>&1 && \
+		 apt-get install -y -qq bubblewrap tmux >/dev/null 2>&1) || \
+		echo "bubblewrap or tmux could not be installed: no kernel isolation or no chat test"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# CPU build of torch first, so a CPU machine does not pull a multi-GB CUDA build.
@@ -37,6 +40,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_skeleton.py
+
+eval: $(STAMP)
+	$(BIN)/climcopilot eval --brain offline --parallel 2 --out eval-report
+
+eval-smoke: $(STAMP)
+	$(BIN)/climcopilot eval --brain offline --smoke
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

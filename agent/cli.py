@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from climcopilot.agent.brains.base import BrainError
-from climcopilot.agent.config import load_settings
+from climcopilot.agent.config import (
+    KEYS,
+    SECRET,
+    ConfigError,
+    config_file,
+    load_settings,
+    resolved,
+    set_value,
+)
 from climcopilot.agent.state import Action, AgentState
 from climcopilot.evals.command import add_eval_arguments
 from climcopilot.knowledge.memory import MemoryStoreError
@@ -59,8 +67,21 @@ def build_parser() -> Parser:
                      help="with --resume: rate that session's answer (scores its skill)")
     brain_options(ask)
 
-    chat = sub.add_parser("chat", help="ask questions one after another in one session")
+    chat = sub.add_parser("chat", help="a conversation in the terminal: questions share one "
+                                       "session; /help inside lists the commands")
+    chat.add_argument("--yes", action="store_true",
+                      help="run every step without asking (no /approve for code that writes "
+                           "files or runs long)")
     brain_options(chat)
+
+    config = sub.add_parser("config", help="show or set the settings (config.toml under "
+                                           "CLIMCOPILOT_HOME; environment variables win)")
+    csub = config.add_subparsers(dest="config_command", required=True, parser_class=Parser)
+    cshow = csub.add_parser("show", help="every key, its value and where it comes from")
+    cshow.add_argument("--json", action="store_true")
+    cset = csub.add_parser("set", help="write one key to the config file")
+    cset.add_argument("key", choices=list(KEYS))
+    cset.add_argument("value")
 
     tools = sub.add_parser("tools", help="list or run tools")
     tsub = tools.add_subparsers(dest="tools_command", required=True, parser_class=Parser)
@@ -75,7 +96,7 @@ def build_parser() -> Parser:
     tnew.add_argument("name", help="plugin name: lower case, becomes the tools' family")
     tnew.add_argument("--dir", type=Path, default=Path("."), help="where to create it")
     tcheck = tsub.add_parser("check", help="check a plugin against the contract")
-    tcheck.add_argument("plugin", help="an installed plugin package's name")
+    tcheck.add_argument("plugin", help="an installed plugin's name or a plugin folder")
     sandbox_option(tcheck)
 
     sandbox = sub.add_parser("sandbox", help="run code in a fresh sandboxed kernel")
@@ -127,10 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         handler = {"ask": cmd_ask, "chat": cmd_chat, "tools": cmd_tools, "sandbox": cmd_sandbox,
-                   "doctor": cmd_doctor, "export": cmd_export,
+                   "doctor": cmd_doctor, "export": cmd_export, "config": cmd_config,
                    "memory": cmd_memory, "eval": cmd_eval}[args.command]
         return handler(args)
-    except UsageError as exc:
+    except (UsageError, ConfigError) as exc:
         print(f"climcopilot: usage error: {exc}", file=sys.stderr)
         return 2
     except (BrainError, ToolError, MemoryStoreError) as exc:
@@ -144,13 +165,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _session(args: argparse.Namespace, session_id: str | None = None) -> Any:
+def _session(args: argparse.Namespace, session_id: str | None = None,
+             approve: str = "never") -> Any:
     from climcopilot.agent.session import Session, make_brain
 
     if args.script is not None and not args.script.is_file():
         raise UsageError(f"script file {args.script} does not exist")
     settings = load_settings(args.brain)
-    return Session(settings, make_brain(settings, args.script), session_id, _policy(args))
+    return Session(settings, make_brain(settings, args.script), session_id, _policy(args),
+                   approve)
 
 
 def _policy(args: argparse.Namespace) -> SandboxPolicy:
@@ -214,23 +237,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    with _session(args) as session:
-        print(f"ClimCopilot chat, session {session.id} ({session.brain.name} brain). "
-              "Ctrl-D to leave.")
-        print(describe(session.policy) + "\n/good or /bad rates the last answer.")
-        last_state: AgentState | None = None
-        while True:
-            try:
-                question = input("\n> ").strip()
-            except EOFError:
-                print()
-                return 0
-            if question in ("/good", "/bad"):
-                print(rate_session(session.id, question[1:], state=last_state)
-                      if last_state is not None else "nothing to rate yet")
-            elif question:
-                last_state = session.ask(question, print_event)
-                _report(last_state, session.id, False)
+    from climcopilot.agent.chat import Chat
+
+    approve = "never" if args.yes else load_settings().approve
+    chat = Chat(lambda session_id: _session(args, session_id, approve),
+                lambda session_id, verdict, state: rate_session(session_id, verdict, state))
+    try:
+        return chat.run()
+    finally:
+        chat.close()
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    if args.config_command == "set":
+        print(f"{args.key} = {args.value!r} written to {set_value(args.key, args.value)}")
+        return 0
+    shown = {k: ("***" if k in SECRET and origin != "default" else v, origin)
+             for k, (v, origin) in resolved().items()}
+    if args.json:
+        print(json.dumps({k: {"value": v, "from": o, "env": KEYS[k].env}
+                          for k, (v, o) in shown.items()}, indent=2))
+        return 0
+    print(f"# {config_file()} (environment variables override it)")
+    for key, (value, origin) in shown.items():
+        print(f"{key:13s} = {json.dumps(value):28s} # {origin}; env {KEYS[key].env}")
+    return 0
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
@@ -249,7 +280,8 @@ def cmd_tools(args: argparse.Namespace) -> int:
         tools = registry().values()
         if args.json:
             print(json.dumps([{"name": t.name, "family": t.family, "description": t.description,
-                               "parameters": t.input_model.model_json_schema()}
+                               "parameters": t.input_model.model_json_schema(),
+                               "card": t.card.model_dump() if t.card else None}
                               for t in tools], indent=2))
         else:
             for t in tools:
@@ -296,8 +328,9 @@ def check_plugin(args: argparse.Namespace) -> int:
 
     points = installed_points(args.plugin)
     if not points:
-        raise UsageError(f"no installed package {args.plugin!r} declares climcopilot.tools "
-                         "entry points; pip install it first")
+        raise UsageError(f"no installed package or plugin folder {args.plugin!r} declares "
+                         "climcopilot.tools or climcopilot.models entry points; pip install "
+                         "it or give its folder")
     loaded = load_plugins(points)
     problems = list(loaded.problems)
     for tool in loaded.tools:
@@ -316,6 +349,8 @@ def check_plugin(args: argparse.Namespace) -> int:
     for tool in loaded.tools:
         bad = any(p.startswith(tool.name) for p in problems)
         print(f"tool {tool.name}: {'see problems below' if bad else 'ok'}")
+    for name in loaded.models:
+        print(f"model {name}: ok")
     for problem in problems:
         print(f"problem: {problem}")
     print(f"{len(loaded.tools)} tools, {len(problems)} problems")
@@ -363,18 +398,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from climcopilot.agent.session import load_state
-    from climcopilot.sandbox.export import session_notebook, write_notebook
+    from climcopilot.agent.session import export_session
 
     if args.to.suffix != ".ipynb":
         raise UsageError(f"--to {args.to} must end in .ipynb")
-    state = load_state(load_settings(), args.session_id)
-    header = f"# {state.get('question', '')}\n\n**Plan**\n\n" + "\n".join(
-        f"{i}. {line}" for i, line in enumerate(state.get("plan", []), start=1))
-    cells = [Observation.model_validate(s["observation"]) for s in state.get("steps", [])]
-    footer = "## Answer\n\n" + (state.get("answer") or f"(no answer: {state.get('reason')})")
-    path = write_notebook(session_notebook(header, cells, footer), args.to)
-    print(f"wrote {path} ({sum(1 for c in cells if c.ok and c.code)} code cells)")
+    path, cells = export_session(load_settings(), args.session_id, args.to)
+    print(f"wrote {path} ({cells} code cells)")
     return 0
 
 
@@ -431,4 +460,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Through the package's module, so that errors raised elsewhere as
+    # climcopilot.agent.cli.UsageError are this run's UsageError too.
+    from climcopilot.agent.cli import main as package_main
+
+    sys.exit(package_main())

@@ -1,21 +1,56 @@
-"""Settings from the environment: where ClimCopilot keeps its files and which LLM it talks to.
+"""Settings in one place: ``$CLIMCOPILOT_HOME/config.toml``, with environment variables over it.
 
-| variable | meaning | default |
-| --- | --- | --- |
-| ``CLIMCOPILOT_HOME`` | memory store, sessions, checkpoints | ``~/.climcopilot`` |
-| ``OPENAI_BASE_URL`` | any OpenAI-compatible endpoint | unset: the offline brain |
-| ``OPENAI_API_KEY`` | key for that endpoint | ``not-needed`` for local servers |
-| ``CLIMCOPILOT_MODEL`` | model name sent to the endpoint | ``gpt-4o-mini`` |
-| ``CLIMCOPILOT_BRAIN`` | ``offline``, ``openai``, ``scripted`` | ``openai`` if endpoint set |
-| ``CLIMCOPILOT_STEP_BUDGET`` | most actions per question | ``12`` |
-| ``CLIMCOPILOT_LLM_RETRIES`` | retries (with backoff) of a failed LLM request | ``2`` |
+``climcopilot config show`` prints every key with its value and where the value came from;
+``climcopilot config set KEY VALUE`` writes the file. ``CLIMCOPILOT_HOME`` itself is only an
+environment variable (the file lives under it). See :data:`KEYS` for the keys.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(ValueError):
+    """A config key or value is wrong; the message says which and what to use."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: its environment variable, type, default and meaning."""
+
+    env: str
+    kind: type
+    default: Any
+    meaning: str
+    choices: tuple[str, ...] = ()
+
+
+KEYS: dict[str, Key] = {
+    "brain": Key("CLIMCOPILOT_BRAIN", str, None, "who decides the steps: offline, openai or "
+                 "scripted (unset: openai if base_url is set, else offline)",
+                 ("offline", "openai", "scripted")),
+    "base_url": Key("OPENAI_BASE_URL", str, None, "an OpenAI-compatible endpoint"),
+    "api_key": Key("OPENAI_API_KEY", str, "not-needed", "key for that endpoint"),
+    "model": Key("CLIMCOPILOT_MODEL", str, "gpt-4o-mini", "model name sent to the endpoint"),
+    "step_budget": Key("CLIMCOPILOT_STEP_BUDGET", int, 12, "most actions per question"),
+    "llm_retries": Key("CLIMCOPILOT_LLM_RETRIES", int, 2,
+                       "retries (with backoff) of a failed LLM request"),
+    "approve": Key("CLIMCOPILOT_APPROVE", str, "risky", "in chat, which steps wait for /approve: "
+                   "risky (code that writes files, long tools) or never", ("risky", "never")),
+    "plugin_paths": Key("CLIMCOPILOT_PLUGIN_PATHS", str, "",
+                        "extra folders with tool plugins (`:`-separated)"),
+}
+SECRET = {"api_key"}  # shown masked by `config show`
 
 
 @dataclass(frozen=True)
@@ -27,6 +62,8 @@ class Settings:
     model: str
     step_budget: int
     llm_retries: int
+    approve: str = "risky"
+    plugin_paths: str = ""
 
     @property
     def checkpoints(self) -> Path:
@@ -36,16 +73,83 @@ class Settings:
         return self.home / "sessions" / session_id
 
 
+def home_dir() -> Path:
+    return Path(os.environ.get("CLIMCOPILOT_HOME", Path.home() / ".climcopilot")).expanduser()
+
+
+def config_file() -> Path:
+    return home_dir() / "config.toml"
+
+
+def read_file() -> dict[str, Any]:
+    """The keys set in the config file (ConfigError if it cannot be read)."""
+    path = config_file()
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}; fix it or delete it") from None
+    unknown = sorted(set(data) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r}; keys: {', '.join(KEYS)}")
+    return data
+
+
+def parse(key: str, text: str) -> Any:
+    """``text`` as the value of ``key`` (ConfigError naming the key if it does not fit)."""
+    if key not in KEYS:
+        raise ConfigError(f"unknown key {key!r}; keys: {', '.join(KEYS)}")
+    spec = KEYS[key]
+    try:
+        value = spec.kind(text)
+    except ValueError:
+        raise ConfigError(f"{key} must be {spec.kind.__name__}, got {text!r}") from None
+    if spec.choices and value not in spec.choices:
+        raise ConfigError(f"{key} must be one of {', '.join(spec.choices)}, got {text!r}")
+    if spec.kind is int and value < 0:
+        raise ConfigError(f"{key} must be >= 0, got {value}")
+    return value
+
+
+def resolved() -> dict[str, tuple[Any, str]]:
+    """Every key's value and where it came from: ``env``, ``file`` or ``default``."""
+    stored = read_file()
+    out: dict[str, tuple[Any, str]] = {}
+    for key, spec in KEYS.items():
+        origin = "env" if os.environ.get(spec.env) else "file" if key in stored else "default"
+        text = os.environ.get(spec.env) if origin == "env" else stored.get(key)
+        try:
+            out[key] = (spec.default if text is None else parse(key, str(text)), origin)
+        except ConfigError as exc:
+            where = spec.env if origin == "env" else str(config_file())
+            raise ConfigError(f"{exc} (from {where})") from None
+    return out
+
+
+def set_value(key: str, text: str) -> Path:
+    """Write ``key = text`` (validated) to the config file; returns its path."""
+    value = parse(key, text)
+    stored = {**read_file(), key: value}
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in stored.items()))
+    path.chmod(0o600)  # it may hold the API key
+    return path
+
+
 def load_settings(brain: str | None = None) -> Settings:
-    """Settings from the environment; ``brain`` overrides ``CLIMCOPILOT_BRAIN``."""
-    base_url = os.environ.get("OPENAI_BASE_URL") or None
-    default_brain = "openai" if base_url else "offline"
-    return Settings(
-        home=Path(os.environ.get("CLIMCOPILOT_HOME", Path.home() / ".climcopilot")).expanduser(),
-        brain=brain or os.environ.get("CLIMCOPILOT_BRAIN") or default_brain,
-        base_url=base_url,
-        api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
-        model=os.environ.get("CLIMCOPILOT_MODEL", "gpt-4o-mini"),
-        step_budget=int(os.environ.get("CLIMCOPILOT_STEP_BUDGET", "12")),
-        llm_retries=int(os.environ.get("CLIMCOPILOT_LLM_RETRIES", "2")),
-    )
+    """Settings from the environment over the config file; ``brain`` overrides both.
+
+    ``plugin_paths`` from the file is exported to ``CLIMCOPILOT_PLUGIN_PATHS`` (where the tool
+    registry reads it) when that variable is unset.
+    """
+    values = {k: v for k, (v, _) in resolved().items()}
+    if values["plugin_paths"]:
+        os.environ.setdefault(KEYS["plugin_paths"].env, values["plugin_paths"])
+    default_brain = "openai" if values["base_url"] else "offline"
+    return Settings(home=home_dir(), brain=brain or values["brain"] or default_brain,
+                    base_url=values["base_url"] or None, api_key=values["api_key"],
+                    model=values["model"], step_budget=values["step_budget"],
+                    llm_retries=values["llm_retries"], approve=values["approve"],
+                    plugin_paths=values["plugin_paths"])

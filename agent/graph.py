@@ -2,6 +2,11 @@
 
 The graph is pure control flow over :class:`~climcopilot.agent.state.AgentState`; what it acts
 on (the brain, the kernel, the memory) comes in through an :class:`Engine`.
+
+A step the engine wants approved (e.g. code that writes files, in an interactive chat) pauses
+the graph with a LangGraph ``interrupt``; the caller resumes it with ``Command(resume=reply)``,
+``reply`` being ``{"approve": true}``, ``{"approve": false}``, or an edited step
+(``{"code": ...}`` or ``{"arguments": {...}}``).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import math
 from typing import Any, Protocol
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
 
 from climcopilot.agent.brains.base import Brain, BrainError, successful_results
 from climcopilot.agent.entities import extract
@@ -32,6 +38,9 @@ class Engine(Protocol):
         """Called once the question passed the guard (e.g. start the kernel)."""
 
     def execute(self, action: Action) -> Observation: ...
+
+    def needs_approval(self, action: Action) -> str | None:
+        """Why ``action`` must wait for the user's approval (None: run it)."""
 
     @property
     def memory(self) -> Memory: ...
@@ -81,6 +90,14 @@ def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
 
     def observe(state: AgentState) -> dict[str, Any]:
         action = Action.model_validate(state["pending"])
+        why = engine.needs_approval(action)
+        if why:
+            reply = interrupt({"action": action.model_dump(), "label": action.label(),
+                               "reason": why, "plan": state.get("plan", [])})
+            if not reply.get("approve", True):
+                return {"status": "failed", "pending": None,
+                        "reason": f"the user did not approve {action.label()}"}
+            action = edited(action, reply)
         obs = engine.execute(action)
         update: dict[str, Any] = {
             "steps": [{"action": action.model_dump(), "observation": obs.model_dump()}],
@@ -138,7 +155,7 @@ def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
         clash = contradiction(earlier, finding) if earlier is not None else None
         if clash:
             notes.append(f"**Check this**: this answer {clash}")
-        text = "\n\n".join([body, *notes, provenance(state)])
+        text = "\n\n".join([body, *notes, provenance(state), reproduce(state)])
         return {"answer": text, "notes": notes, "status": "done"}
 
     def remember(state: AgentState) -> dict[str, Any]:
@@ -167,6 +184,15 @@ def build_graph(engine: Engine, checkpointer: Any = None) -> Any:
     g.add_conditional_edges("answer", lambda s: END if s["status"] != "done" else "remember")
     g.add_edge("remember", END)
     return g.compile(checkpointer=checkpointer)
+
+
+def edited(action: Action, reply: dict[str, Any]) -> Action:
+    """``action`` with the user's edit from an approval ``reply`` (new code or arguments)."""
+    if action.kind == "code" and reply.get("code"):
+        return action.model_copy(update={"code": reply["code"]})
+    if action.kind == "tool" and isinstance(reply.get("arguments"), dict):
+        return action.model_copy(update={"arguments": reply["arguments"]})
+    return action
 
 
 def new_finding(state: AgentState, claim: str, brain: str) -> Finding:
@@ -206,17 +232,30 @@ def data_sources(state: AgentState) -> list[str]:
                               for r in successful_results(state) if "source" in r))
 
 
+def reproduce(state: AgentState) -> str:
+    """Markdown: how to re-run this answer's steps as a notebook."""
+    session = state.get("session_id", "SESSION")
+    return (f"**How to reproduce**: `climcopilot export {session} --to {session}.ipynb` writes "
+            "every step with its outputs as a notebook that re-runs top to bottom (`/export` "
+            "in chat).")
+
+
+def with_unit(unit: str) -> str:
+    """`` unit`` to follow a number, or nothing for a dimensionless one (``""`` or ``"1"``)."""
+    return f" {unit}" if unit not in ("", "1") else ""
+
+
 def provenance(state: AgentState) -> str:
     """Markdown: which step produced each number, the data behind them, and the figures."""
-    steps = state.get("steps", [])
     lines = ["**Provenance**"]
-    by_step: dict[int, list[str]] = {}
-    for name, number in state.get("value_steps", {}).items():
-        unit = state.get("units", {}).get(name, "")
-        shown = f"{name} = {state['values'][name]:.4g}"
-        by_step.setdefault(number, []).append(shown + (f" {unit}" if unit not in ("", "1") else ""))
-    for number, shown in sorted(by_step.items()):
-        label = Action.model_validate(steps[number - 1]["action"]).label()
+    for number, step in enumerate(state.get("steps", []), start=1):
+        result = step["observation"].get("result") or {}
+        if not (step["observation"]["ok"] and result.get("values")):
+            continue
+        units = result.get("units", {})
+        shown = [f"{name} = {value:.4g}" + with_unit(units.get(name, ""))
+                 for name, value in result["values"].items()]
+        label = Action.model_validate(step["action"]).label()
         lines.append(f"- step {number} `{label}`: {', '.join(shown)}")
     reused = (state.get("memo") or {}).get("from_finding")
     if reused:

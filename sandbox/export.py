@@ -1,4 +1,4 @@
-"""A session as a notebook: the question, every cell the kernel ran with its outputs, the answer.
+"""A session as a notebook: each question, every cell the kernel ran with its outputs, the answer.
 
 The notebook re-runs top to bottom in a plain Jupyter kernel (e.g. with nbclient): tool cells
 import the tool library and call it, exactly as they ran in the session.
@@ -33,15 +33,24 @@ def _outputs(obs: Observation) -> list[nbformat.NotebookNode]:
     return outputs
 
 
-def session_notebook(header: str, cells: list[Observation], footer: str) -> nbformat.NotebookNode:
-    """Markdown ``header``, one code cell per observation (only those that ran without
-    error, so the notebook re-runs cleanly), markdown ``footer``."""
+Section = tuple[str, list[Observation], str]
+"""One question: markdown header (question, plan), the cells it ran, markdown footer (answer)."""
+
+
+def session_notebook(sections: list[Section]) -> nbformat.NotebookNode:
+    """Per section: the markdown header, one code cell per observation (only those that ran
+    without error, so the notebook re-runs cleanly), the markdown footer. Sections follow one
+    another in one kernel, as the questions of a session shared one."""
     nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                "language": "python"}})
-    nb.cells.append(new_markdown_cell(header))
-    for number, obs in enumerate((c for c in cells if c.ok and c.code), start=1):
-        nb.cells.append(new_code_cell(obs.code, outputs=_outputs(obs), execution_count=number))
-    nb.cells.append(new_markdown_cell(footer))
+    number = 0
+    for header, cells, footer in sections:
+        nb.cells.append(new_markdown_cell(header))
+        for obs in (c for c in cells if c.ok and c.code):
+            number += 1
+            nb.cells.append(new_code_cell(obs.code, outputs=_outputs(obs),
+                                          execution_count=number))
+        nb.cells.append(new_markdown_cell(footer))
     return nb
 
 

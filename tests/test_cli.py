@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 from conftest import SOI_NINO3, findings_in, run_cli
+
+from climcopilot.agent.cli import main
+from climcopilot.agent.config import load_settings
 
 
 def test_ask_offline_soi_nino3_matches_published_correlation(home: Path) -> None:
@@ -83,3 +88,43 @@ def test_tool_error_inside_kernel_is_one_line(home: Path) -> None:
 def test_version() -> None:
     proc = run_cli("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("climcopilot ")
+
+
+def config_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``climcopilot ARGV`` in this process (the config commands start no kernel)."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_config_file_with_env_override(home: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("CLIMCOPILOT_PLUGIN_PATHS", raising=False)
+    monkeypatch.delenv("CLIMCOPILOT_STEP_BUDGET", raising=False)
+    assert config_cli(capsys, "config", "set", "step_budget", "7")[0] == 0
+    assert config_cli(capsys, "config", "set", "plugin_paths", "/opt/plugins")[0] == 0
+    assert (home / "config.toml").is_file()
+    shown = json.loads(config_cli(capsys, "config", "show", "--json")[1])
+    assert shown["step_budget"] == {"value": 7, "from": "file",
+                                    "env": "CLIMCOPILOT_STEP_BUDGET"}
+    assert shown["model"]["from"] == "default"
+    # The settings read the file; plugin_paths is exported to where the tool registry reads it.
+    settings = load_settings()
+    assert settings.step_budget == 7 and settings.plugin_paths == "/opt/plugins"
+    assert os.environ.get("CLIMCOPILOT_PLUGIN_PATHS") == "/opt/plugins"
+    monkeypatch.setenv("CLIMCOPILOT_STEP_BUDGET", "3")
+    over = json.loads(config_cli(capsys, "config", "show", "--json")[1])
+    assert over["step_budget"] == {"value": 3, "from": "env", "env": "CLIMCOPILOT_STEP_BUDGET"}
+    assert load_settings().step_budget == 3
+
+
+def test_bad_config_input_is_one_line(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, expected in [(["config", "set", "colour", "red"], "invalid choice"),
+                           (["config", "set", "step_budget", "many"], "must be int"),
+                           (["config", "set", "approve", "always"], "risky, never")]:
+        code, _, err = config_cli(capsys, *argv)
+        assert code == 2 and err.count("\n") == 1 and expected in err, err
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("step_budget = [\n")
+    code, _, err = config_cli(capsys, "config", "show")
+    assert code == 2 and err.count("\n") == 1 and "config.toml" in err, err

@@ -1,0 +1,258 @@
+"""``climcopilot chat``: the terminal conversation.
+
+Output is rendered with rich: the plan, each step as it runs (a spinner with the elapsed time,
+then the step with a one-line summary of its result) and the answer as markdown. Input comes
+from prompt_toolkit (history in ``$CLIMCOPILOT_HOME/chat_history``; Esc Enter for a new line).
+A step that writes files or runs long waits for ``/approve`` (or ``/edit``, ``/reject``); the
+pause is a LangGraph interrupt, so the session stays checkpointed meanwhile. Ctrl-C stops the
+running step (the kernel is interrupted, its variables and the session stay); Ctrl-C twice at
+an empty prompt, Ctrl-D or ``/quit`` leaves.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from climcopilot.agent.session import Session, export_session
+from climcopilot.agent.state import Action, AgentState
+from climcopilot.sandbox.isolation import describe
+from climcopilot.sandbox.observation import Observation
+
+HELP = {
+    "/plan": "show the plan of the current question",
+    "/approve": "run the step that waits for approval",
+    "/edit": "edit the waiting step (code, or tool arguments as JSON), then run it",
+    "/reject": "do not run the waiting step (ends the question)",
+    "/tools": "list the tools",
+    "/memory [QUERY]": "what ClimCopilot remembers (the findings nearest QUERY)",
+    "/export [FILE]": "write the session as a notebook (default SESSION.ipynb)",
+    "/resume SESSION": "take up an earlier session (its cells are replayed)",
+    "/good, /bad": "rate the last answer (scores the skill it used)",
+    "/help": "this list",
+    "/quit": "leave (also Ctrl-D, or Ctrl-C twice at an empty prompt)",
+}
+
+
+class StepPrinter:
+    """Streams graph updates to the console; a spinner runs while a step executes."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress: Progress | None = None
+        self.number = 0
+
+    def __call__(self, node: str, delta: dict[str, Any]) -> None:
+        if node == "plan" and delta.get("plan"):
+            self.console.print(Panel(Text("\n".join(f"{i}. {line}" for i, line in
+                                                    enumerate(delta["plan"], start=1))),
+                                     title="Plan", expand=False))
+        elif node == "act" and delta.get("pending"):
+            self.running(delta["pending"])
+        elif node == "observe":
+            self.stop()
+            for step in delta.get("steps", []):
+                self.number += 1
+                action = Action.model_validate(step["action"])
+                obs = Observation.model_validate(step["observation"])
+                mark = ("[red]FAILED" if not obs.ok else
+                        "[yellow]CHECK FAILED" if obs.failed_checks() else "[green]ok")
+                self.console.print(f"{mark}[/] step {self.number} "
+                                   f"[bold]{escape(action.label()[:100])}[/] "
+                                   f"({obs.wall_s:.1f} s)", highlight=False)
+                self.console.print(f"     {obs.brief(300)}", highlight=False, markup=False)
+        elif node == "answer" and delta.get("answer"):
+            self.console.print(Markdown(delta["answer"]))
+
+    def running(self, action: dict[str, Any]) -> None:
+        """Show a spinner with the elapsed time while ``action`` runs."""
+        self.stop()
+        label = Action.model_validate(action).label()[:90]
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False),
+                                 TimeElapsedColumn(), console=self.console, transient=True)
+        self.progress.add_task(f"step {self.number + 1}: {label}", total=None)
+        self.progress.start()
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+class Chat:
+    """One chat: a session (replaced by ``/resume``), the console, and the input."""
+
+    def __init__(self, open_session: Callable[[str | None], Session],
+                 rate: Callable[[str, str, AgentState], str]) -> None:
+        self.open_session = open_session  # a new session, or an earlier one by id
+        self.rate = rate  # (session id, "good" or "bad", state) -> what was done
+        self.console = Console(highlight=False)
+        self.session = open_session(None)
+        self.read = self._prompt_reader()
+        self.printer = StepPrinter(self.console)
+        self.state: AgentState | None = None  # the current (last) question's state
+
+    def _prompt_reader(self) -> Callable[[], str]:
+        if not sys.stdin.isatty():
+            return lambda: input("> ")
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory
+        from prompt_toolkit.key_binding import KeyBindings
+
+        keys = KeyBindings()
+
+        @keys.add("escape", "enter")
+        def _newline(event: Any) -> None:
+            event.current_buffer.insert_text("\n")
+
+        prompt = PromptSession(history=FileHistory(str(self.session.settings.home /
+                                                       "chat_history")), key_bindings=keys)
+        return lambda: prompt.prompt("> ")
+
+    def banner(self) -> None:
+        s = self.session
+        self.console.print(f"ClimCopilot chat, session {s.id} ({s.brain.name} brain). "
+                           f"/help lists the commands; Ctrl-D leaves.", highlight=False)
+        self.console.print(describe(s.policy), highlight=False, markup=False)
+
+    def run(self) -> int:
+        """The loop: read a line, answer it; returns the exit code."""
+        self.banner()
+        cancelled = False
+        while True:
+            try:
+                line = self.read().strip()
+            except EOFError:
+                return 0
+            except KeyboardInterrupt:
+                if cancelled:
+                    return 0
+                cancelled = True
+                self.console.print("(Ctrl-C again or /quit to leave)")
+                continue
+            cancelled = False
+            if line in ("/quit", "/exit"):
+                return 0
+            if line:
+                self.handle(line)
+
+    def handle(self, line: str) -> None:
+        """One line: a slash command or a question. Ctrl-C stops what runs."""
+        try:
+            if line.startswith("/"):
+                self.command(*line.split(maxsplit=1))
+            else:
+                self.printer.number = 0
+                self.show(self.session.ask(line, self.printer))
+        except KeyboardInterrupt:
+            if self.printer.progress is not None:  # a step was running in the kernel
+                self.session.interrupt()
+            self.printer.stop()
+            self.console.print("[yellow]Interrupted[/]: the running step was stopped; "
+                               f"session {self.session.id} and its variables are intact.")
+        except Exception as exc:  # one line per failure; the chat goes on
+            self.printer.stop()
+            self.console.print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
+
+    def show(self, state: AgentState | None) -> None:
+        """After a run: what waits for approval, or why the question stopped."""
+        self.printer.stop()
+        self.state = state
+        waiting = self.session.waiting
+        if waiting is not None:
+            action = waiting["action"]
+            step = (action["code"] if action["kind"] == "code" else waiting["label"])
+            self.console.print(Panel(Text(f"{waiting['reason']}:\n\n{step[:1500]}\n\n/approve "
+                                          "runs it, /edit changes it, /reject skips it, /plan "
+                                          "shows the plan"), title="Approval needed",
+                                     expand=False))
+        elif state and state.get("status") not in ("done", None):
+            self.console.print(f"[red]{state['status']}[/]: {escape(state.get('reason', ''))}",
+                               highlight=False)
+
+    def command(self, name: str, arg: str = "") -> None:
+        session = self.session
+        if name == "/help":
+            for command, what in HELP.items():
+                self.console.print(f"  {command:18s} {what}", highlight=False, markup=False)
+        elif name == "/plan":
+            plan = (self.state or {}).get("plan") or []
+            self.console.print("\n".join(f"{i}. {p}" for i, p in enumerate(plan, start=1))
+                               or "no plan yet: ask a question", markup=False)
+        elif name in ("/approve", "/reject", "/edit"):
+            if session.waiting is None:
+                self.console.print("no step is waiting for approval")
+                return
+            reply = {"approve": name != "/reject"}
+            if name == "/edit":
+                reply.update(self._edit(session.waiting["action"]))
+            if reply["approve"]:
+                self.printer.running(session.waiting["action"])
+            self.show(session.reply(reply, self.printer))
+        elif name == "/tools":
+            from climcopilot.tools.registry import registry
+
+            for tool in registry().values():
+                first = tool.description.splitlines()[0] if tool.description else ""
+                self.console.print(f"  {tool.name:28s} {first}", markup=False)
+        elif name == "/memory":
+            memory = session.memory
+            rows = (memory.search(arg, k=5) if arg else
+                    [(r, None) for r in list(memory.records.values())[-10:]])
+            for record, _ in rows:
+                self.console.print(f"  {record.summary()}", markup=False)
+            if not rows:
+                self.console.print("memory is empty")
+        elif name == "/export":
+            target = Path(arg or f"{session.id}.ipynb").expanduser()
+            if target.suffix != ".ipynb":
+                raise ValueError(f"{target} must end in .ipynb")
+            path, cells = export_session(session.settings, session.id, target)
+            self.console.print(f"wrote {path} ({cells} code cells)", highlight=False)
+        elif name == "/resume":
+            if not arg:
+                raise ValueError("/resume needs a session id, e.g. /resume 20260101-120000-abc123")
+            new = self.open_session(arg)
+            try:
+                state = new.resume(self.printer, rebuild=True)
+            except BaseException:
+                new.close()
+                raise
+            session.close()
+            self.session = new
+            self.console.print(f"resumed session {new.id} ({new.questions} questions)")
+            self.show(state)
+        elif name in ("/good", "/bad"):
+            if self.state is None:
+                self.console.print("nothing to rate yet")
+            else:
+                self.console.print(self.rate(session.id, name[1:], self.state), markup=False)
+        else:
+            self.console.print(f"unknown command {name}; /help lists the commands")
+
+    def _edit(self, action: dict[str, Any]) -> dict[str, Any]:
+        """The user's edit of a waiting step: new code, or new arguments (JSON)."""
+        from prompt_toolkit import prompt
+
+        if action["kind"] == "code":
+            return {"code": prompt("code (Esc Enter to finish)> ", default=action["code"],
+                                   multiline=True)}
+        text = prompt("arguments (JSON)> ", default=json.dumps(action["arguments"]))
+        try:
+            return {"arguments": json.loads(text)}
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"the arguments are not valid JSON ({exc}); /edit again") from None
+
+    def close(self) -> None:
+        self.printer.stop()
+        self.session.close()
