@@ -9,6 +9,7 @@ One TOML file per task, e.g.::
     expected_tools = ["data.open_series", "analysis.lag_correlation"]
     timeout_s = 120          # optional: this task's own limit, in place of ``--timeout``
     smoke = true             # optional: part of the CI-sized subset (``--smoke``)
+    checker = "climcopilot.evals.checkers:figure_written"  # optional: partial credit
     [expected_args."analysis.lag_correlation"]   # optional: arguments a right call passes
     max_lag = 6
     [expected.r]
@@ -27,7 +28,9 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from climcopilot.evals.checkers import load_checker
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,13 +54,23 @@ class Task(BaseModel):
     level: int = Field(ge=1, le=4)
     family: Literal["data", "da", "emulators", "causal"]
     question: str = Field(min_length=5)
-    expected: dict[str, Expected] = Field(min_length=1)
+    expected: dict[str, Expected] = Field(default_factory=dict)
     expected_tools: list[str] = Field(default_factory=list)
     expected_args: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="tool name -> arguments some call of it must pass")
     data: list[str] = Field(default_factory=list)
     timeout_s: float | None = Field(None, gt=0, description="this task's limit, seconds")
     smoke: bool = False
+    checker: str | None = Field(None, description="'module:function' giving partial credit "
+                                "(evals/checkers.py)")
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> Task:
+        if not self.expected and self.checker is None:
+            raise ValueError("a task needs expected values, a checker, or both")
+        if self.checker is not None:
+            load_checker(self.checker)
+        return self
 
 
 def load_suite(folder: Path) -> tuple[list[Task], list[str]]:

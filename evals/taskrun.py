@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from climcopilot.agent.config import Settings
 from climcopilot.agent.state import Action
+from climcopilot.evals.checkers import load_checker
 from climcopilot.evals.task import Task
 
 
@@ -37,11 +38,15 @@ class TaskRun(BaseModel):
     error: str | None = None
 
 
-def score(task: Task, values: dict[str, float]) -> float:
-    """Fraction of the task's expected values that the answer hit within tolerance."""
-    hits = [name in values and abs(values[name] - e.value) <= e.tol
-            for name, e in task.expected.items()]
-    return sum(hits) / len(hits)
+def score(task: Task, state: dict[str, Any]) -> float:
+    """Credit in [0, 1]: the expected values the answer hit within tolerance, and the task's
+    checker's credit as one more item."""
+    values = state.get("values", {})
+    credits = [float(name in values and abs(values[name] - e.value) <= e.tol)
+               for name, e in task.expected.items()]
+    if task.checker is not None:
+        credits.append(min(1.0, max(0.0, float(load_checker(task.checker)(state)))))
+    return sum(credits) / len(credits)
 
 
 def in_order(expected: list[str], called: list[str]) -> bool:
@@ -97,7 +102,10 @@ def run_task(task: Task, settings: Settings, make_session: Callable[[Settings], 
     actions = [Action.model_validate(s["action"]) for s in steps]
     called = [a.tool for a in actions if a.kind == "tool" and a.tool]
     values = state.get("values", {}) if error is None else {}
-    credit = score(task, values)
+    try:
+        credit = score(task, state) if error is None else 0.0
+    except Exception as exc:  # a broken checker fails its task, not the run
+        error, credit = f"checker {task.checker} failed: {type(exc).__name__}: {exc}", 0.0
     judged = bool(steps)  # no steps: nothing to judge the trajectory by
     used = (None if tokens_after is None
             else [after - before for before, after in zip(tokens_before or (0, 0), tokens_after)])

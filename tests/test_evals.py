@@ -24,11 +24,37 @@ def test_scoring_is_exact_about_tolerance_and_order() -> None:
     task = Task(id="t", level=1, family="data", question="q?????",
                 expected={"r": Expected(value=-0.67, tol=0.03, source="published"),
                           "n": Expected(value=636, tol=0, source="identity")})
-    assert score(task, {"r": -0.69, "n": 636}) == 1.0
-    assert score(task, {"r": -0.71, "n": 636}) == 0.5
+    assert score(task, {"values": {"r": -0.69, "n": 636}}) == 1.0
+    assert score(task, {"values": {"r": -0.71, "n": 636}}) == 0.5
     assert score(task, {}) == 0.0
     assert in_order(["a", "c"], ["a", "b", "c"]) and not in_order(["c", "a"], ["a", "b", "c"])
     assert all_called(["c", "a"], ["a", "b", "c"]) and not all_called(["a", "a"], ["a", "b"])
+
+
+def test_a_checker_is_one_more_item_of_credit(tmp_path: Path) -> None:
+    task = Task(id="t", level=4, family="data", question="Plot the SOI and say its mean.",
+                expected={"mean": Expected(value=0.0, tol=0.1, source="identity")},
+                checker="climcopilot.evals.checkers:figure_written")
+    figure = tmp_path / "soi.png"
+    state = {"values": {"mean": 0.05}, "figures": [str(figure)]}
+    assert score(task, state) == 0.5  # the figure file does not exist yet
+    figure.write_bytes(b"\x89PNG")
+    assert score(task, state) == 1.0
+    units_only = Task(id="u", level=4, family="data", question="Say the SOI's mean.",
+                      checker="climcopilot.evals.checkers:numbers_have_units")
+    assert score(units_only, {"values": {"a": 1.0, "b": 2.0}, "units": {"a": "hPa"}}) == 0.5
+
+
+def test_a_task_with_a_checker_that_does_not_load_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text(
+        'id = "bad"\nlevel = 4\nfamily = "data"\nquestion = "Plot the SOI."\n'
+        'checker = "climcopilot.evals.checkers:no_such_checker"\n')
+    (tmp_path / "empty.toml").write_text(
+        'id = "empty"\nlevel = 4\nfamily = "data"\nquestion = "Plot the SOI."\n')
+    tasks, errors = load_suite(tmp_path)
+    assert tasks == [] and len(errors) == 2
+    assert "bad.toml" in errors[0] and "no_such_checker" in errors[0]
+    assert "empty.toml" in errors[1] and "expected values, a checker" in errors[1]
 
 
 def test_right_arguments_need_every_given_argument_in_one_call() -> None:

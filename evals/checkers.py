@@ -1,0 +1,41 @@
+"""Checkers: functions that give partial credit for what numbers alone cannot show.
+
+A task names one with ``checker = "module:function"`` (these, or any importable module). A
+checker takes the final agent state (``answer``, ``values``, ``units``, ``figures``, ``steps``)
+and returns a credit in [0, 1]; it counts as one more expected item in the task's score.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Checker = Callable[[dict[str, Any]], float]
+
+
+def load_checker(spec: str) -> Checker:
+    """The function named by ``"module:function"``; ValueError saying what is wrong."""
+    module_name, _, name = spec.partition(":")
+    if not module_name or not name:
+        raise ValueError(f"checker {spec!r} is not 'module:function'")
+    try:
+        function = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"checker {spec!r} cannot be loaded: {exc}") from None
+    if not callable(function):
+        raise ValueError(f"checker {spec!r} is not a function")
+    return function
+
+
+def figure_written(state: dict[str, Any]) -> float:
+    """1 if the answer comes with at least one figure file that exists and is not empty."""
+    files = [Path(f) for f in state.get("figures", [])]
+    return float(any(f.is_file() and f.stat().st_size > 0 for f in files))
+
+
+def numbers_have_units(state: dict[str, Any]) -> float:
+    """Fraction of the answer's numbers that carry units (0 when it has no numbers)."""
+    values, units = state.get("values", {}), state.get("units", {})
+    return sum(bool(units.get(name)) for name in values) / len(values) if values else 0.0
