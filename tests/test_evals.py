@@ -118,7 +118,7 @@ def test_second_pass_learns_from_the_first(home: Path, tmp_path: Path) -> None:
 
 
 def test_new_task_fields_are_validated(tmp_path: Path) -> None:
-    base = (CORE / "soi_nino3_correlation.toml").read_text()
+    base = (CORE / "soi_nino3_correlation.toml").read_text().replace("smoke = true\n", "")
     (tmp_path / "a.toml").write_text("timeout_s = -5\n" + base)
     (tmp_path / "b.toml").write_text("smoke = \"yes please\"\n" + base)
     args = '\n[expected_args."analysis.lag_correlation"]\nmax_lag = 6\n'

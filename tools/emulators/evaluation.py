@@ -1,5 +1,10 @@
 """Forecast skill of an emulator against the true system, persistence and climatology.
 
+The emulator is a :class:`Forecaster`: a trained
+:class:`~climcopilot.tools.emulators.training.Emulator`, or any
+:class:`~climcopilot.tools.models.Model` (a built-in system, a plugin's torch emulator) through
+:class:`ModelForecaster`.
+
 Forecasts start from ``n_starts`` independent states on the attractor (fresh seeds, not the
 training data). Errors are spatial RMS over all variables and starts; the anomaly correlation
 (ACC) uses anomalies from the climatological mean of each variable; the climatological std is
@@ -11,16 +16,62 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from scipy.stats import wasserstein_distance
 from torch import Tensor
 
+from climcopilot.tools.base import ToolError
 from climcopilot.tools.emulators.simulate import simulate_states
 from climcopilot.tools.emulators.systems import DynamicalSystem
-from climcopilot.tools.emulators.training import Emulator
+from climcopilot.tools.models import Model, describe_model
 
 VALID_THRESHOLD = 0.5  # normalised RMSE that ends the valid prediction time
+
+
+class Forecaster(Protocol):
+    """What :func:`evaluate_skill` scores: ``step`` advances states (..., dim) by ``tau`` MTU,
+    ``rollout`` gives the states at 0, tau, ..., n_steps tau, (n_steps + 1, ..., dim), and
+    ``check_shape`` raises a ToolError for states of another size. A trained
+    :class:`~climcopilot.tools.emulators.training.Emulator` is one."""
+
+    @property
+    def tau(self) -> float: ...
+
+    def check_shape(self, x: Tensor) -> None: ...
+
+    def step(self, x: Tensor) -> Tensor: ...
+
+    def rollout(self, x0: Tensor, n_steps: int) -> Tensor: ...
+
+
+class ModelForecaster:
+    """A :class:`~climcopilot.tools.models.Model` as a :class:`Forecaster`: one step of its
+    ``default_dt`` (= tau, MTU) per lead."""
+
+    def __init__(self, model: Model) -> None:
+        self.model, self.tau = model, model.default_dt
+
+    def check_shape(self, x: Tensor) -> None:
+        """ToolError unless ``x`` is (..., dim) for the model."""
+        if x.shape[-1] != self.model.dim:
+            raise ToolError(f"forecast_model {describe_model(self.model)} has {self.model.dim} "
+                            f"state variables but the true system's states have {x.shape[-1]}; "
+                            "pick a model of the same size or change system_params")
+
+    def step(self, x: Tensor) -> Tensor:
+        """``x`` (..., dim) advanced by tau MTU."""
+        return self.model.step(x, self.tau)
+
+    @torch.no_grad()
+    def rollout(self, x0: Tensor, n_steps: int) -> Tensor:
+        """States at 0, tau, ..., n_steps tau from ``x0`` (..., dim): (n_steps + 1, ..., dim)."""
+        self.check_shape(x0)
+        out = [x0]
+        for _ in range(n_steps):
+            out.append(self.step(out[-1]))
+        return torch.stack(out)
 
 
 @dataclass
@@ -62,11 +113,11 @@ def first_exceedance(values: Tensor, leads: Tensor, threshold: float) -> float:
     return float(leads[above[0, 0]]) if len(above) else math.inf
 
 
-def free_run(emulator: Emulator, x0: Tensor, n_steps: int) -> tuple[Tensor, float]:
+def free_run(emulator: Forecaster, x0: Tensor, n_steps: int,
+             limit: float) -> tuple[Tensor, float]:
     """Emulator states (time, members, dim) for ``n_steps`` from ``x0`` (members, dim), up to
-    its first non-finite or runaway state (|x| > 1e3 x training std), and the time of that
+    its first non-finite or runaway state (|x| > ``limit``, state units), and the time of that
     state (MTU; inf when none)."""
-    limit = 1e3 * float(emulator.state_std) + abs(float(emulator.state_mean))
     states, x = [], x0
     with torch.no_grad():
         for k in range(1, n_steps + 1):
@@ -77,10 +128,11 @@ def free_run(emulator: Emulator, x0: Tensor, n_steps: int) -> tuple[Tensor, floa
     return torch.stack(states), math.inf
 
 
-def evaluate_skill(emulator: Emulator, system: DynamicalSystem, dt: float, *, n_leads: int,
+def evaluate_skill(emulator: Forecaster, system: DynamicalSystem, dt: float, *, n_leads: int,
                    n_starts: int, climate_duration: float, seed: int) -> Skill:
     """Skill of ``emulator`` on ``system`` (time step ``dt``) for leads 0..n_leads x tau; the
-    states start after twice the system's default spin-up."""
+    states start after twice the system's default spin-up. The free run runs away at |x| >
+    1e3 climatological std + |climatological mean|."""
     every, spinup = round(emulator.tau / dt), 2 * system.default_spinup
     truth = simulate_states(system, dt=dt, duration=n_leads * emulator.tau, spinup=spinup,
                             every=every, members=n_starts, seed=seed)
@@ -95,7 +147,8 @@ def evaluate_skill(emulator: Emulator, system: DynamicalSystem, dt: float, *, n_
     persistence = truth[:1].expand_as(truth)
     climatology = variable_mean.expand_as(truth)
     rmse = spatial_rmse(forecast, truth)
-    emulated, blow_up = free_run(emulator, climate[:, 0], climate.shape[1] - 1)
+    limit = 1e3 * clim_std + abs(float(climate.mean()))
+    emulated, blow_up = free_run(emulator, climate[:, 0], climate.shape[1] - 1, limit)
     emulated_std = float((emulated - emulated.mean((0, 1))).pow(2).mean().sqrt())
     return Skill(
         leads=leads, rmse=rmse, rmse_persistence=spatial_rmse(persistence, truth),

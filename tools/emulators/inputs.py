@@ -116,14 +116,26 @@ class TrainInput(SystemSpec):
 
 
 class EvaluateInput(BaseModel):
-    """Score a trained emulator against the true system, persistence and climatology."""
+    """Score an emulator against the true system, persistence and climatology: a trained one
+    (``model``) or any built-in or plugin model (``forecast_model``)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field("emulator", description="handle of an emulator from emulators.train")
+    model: str | None = Field("emulator", description="handle of an emulator from "
+                              "emulators.train; leave it out when forecast_model is given")
+    forecast_model: str | None = Field(
+        None, min_length=1, description="instead of model: a built-in system or a plugin "
+        "model's name (e.g. a torch emulator such as 'l96_cnn'), scored with one step of its "
+        "default dt per lead against `system`")
+    forecast_params: dict[str, int | float | bool | str] = Field(
+        default_factory=dict, description="parameters of forecast_model, e.g. {'F': 8.5}")
+    system: SystemName | None = Field(None, description="with forecast_model: the true system "
+                                      "(null = lorenz96); with model: null (the trained "
+                                      "system)")
     system_params: dict[str, int | float] = Field(
-        default_factory=dict, description="overrides of the trained system's parameters for "
-        "the truth (e.g. {'F': 10}); a state size the emulator was not trained on is an error")
+        default_factory=dict, description="the truth's parameters: overrides of the trained "
+        "system's (model) or of `system`'s defaults (forecast_model), e.g. {'F': 10}; a state "
+        "size other than the emulator's is an error")
     lead_time: float = Field(8.0, gt=0, le=1000, description="longest forecast lead, MTU")
     n_starts: int = Field(200, ge=2, le=100_000, description="independent forecast starts")
     climate_duration: float = Field(50.0, gt=0, le=100_000, description="free-run length per "

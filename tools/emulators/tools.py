@@ -10,7 +10,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from matplotlib.figure import Figure  # drawn with Agg; pyplot's global state is left alone
 
@@ -27,7 +27,7 @@ from climcopilot.tools.emulators.inputs import (
 if TYPE_CHECKING:
     from torch import Tensor
 
-    from climcopilot.tools.emulators.evaluation import Skill
+    from climcopilot.tools.emulators.evaluation import Forecaster, Skill
     from climcopilot.tools.emulators.hybrid import HybridOutcome
     from climcopilot.tools.emulators.lyapunov import LyapunovSpectrum
     from climcopilot.tools.emulators.systems import DynamicalSystem
@@ -314,25 +314,65 @@ def plot_skill(skill: Skill, lyapunov_time: float, title: str, path: Path) -> No
     fig.savefig(path, dpi=110)
 
 
+class Scored(NamedTuple):
+    """What emulators.evaluate scores: the forecaster, the true system, its RK4 step (MTU),
+    the forecaster's name (summary, figure file) and the figure's title."""
+
+    forecaster: Forecaster
+    system: DynamicalSystem
+    dt: float
+    name: str
+    title: str
+
+
+def scored(args: EvaluateInput, ctx: ToolContext) -> Scored:
+    """The emulator under ``args.model`` on its trained system, or ``args.forecast_model`` on
+    ``args.system`` (stepped by the model's default dt; the truth's dt divides it)."""
+    from climcopilot.tools.emulators.evaluation import ModelForecaster
+    from climcopilot.tools.emulators.systems import get_system
+    from climcopilot.tools.emulators.training import Emulator
+    from climcopilot.tools.models import describe_model, resolve_model
+
+    if args.forecast_model is None:
+        if args.model is None:
+            raise ToolError("nothing to score: give model (an emulators.train handle) or "
+                            "forecast_model (a built-in or plugin model's name)")
+        if args.system is not None or args.forecast_params:
+            raise ToolError("system and forecast_params go with forecast_model; an emulator is "
+                            "scored on its trained system (change it with system_params)")
+        emulator = ctx.get(args.model)
+        if not isinstance(emulator, Emulator):
+            raise ToolError(f"{args.model!r} is not an emulator; train one with emulators.train")
+        config = emulator.config
+        system = get_system(config["system"],
+                            **{**config["system_params"], **args.system_params})
+        return Scored(emulator, system, float(config["dt"]), args.model,
+                      f"{config['kind']} emulator of {system.describe()}")
+    if args.model is not None and "model" in args.model_fields_set:
+        raise ToolError(f"give model {args.model!r} or forecast_model "
+                        f"{args.forecast_model!r}, not both")
+    model = resolve_model(args.forecast_model, **args.forecast_params)
+    system = get_system(args.system or "lorenz96", **args.system_params)
+    tau = model.default_dt
+    return Scored(ModelForecaster(model), system,
+                  tau / math.ceil(tau / system.default_dt - 1e-9), args.forecast_model,
+                  f"{describe_model(model)} against {system.describe()}")
+
+
 @tool("emulators.evaluate", family="emulators")
 def evaluate(args: EvaluateInput, ctx: ToolContext) -> EvaluateResult:
-    """Score a trained emulator (from emulators.train) against the true system on fresh initial
-    states: RMSE and anomaly correlation against lead time, compared with persistence and
-    climatology; the valid prediction time (first lead where RMSE / climatological std > 0.5)
-    in MTU and in Lyapunov times (the leading exponent is computed here); and the free-running
-    emulator's climate (mean, std, Wasserstein distance of the value distribution, time to
-    blow-up) against the truth's."""
+    """Score an emulator against the true system on fresh initial states: a trained one
+    (`model`, a handle from emulators.train) or any built-in or plugin model (`forecast_model`,
+    e.g. a wrapped torch emulator, against `system`). RMSE and anomaly correlation against
+    lead time, compared with persistence and climatology; the valid prediction time (first
+    lead where RMSE / climatological std > 0.5) in MTU and in Lyapunov times (the leading
+    exponent is computed here); and the free-running emulator's climate (mean, std,
+    Wasserstein distance of the value distribution, time to blow-up) against the truth's."""
     from climcopilot.tools.emulators.evaluation import evaluate_skill
     from climcopilot.tools.emulators.lyapunov import lyapunov_spectrum
-    from climcopilot.tools.emulators.systems import cpu_threads, get_system
-    from climcopilot.tools.emulators.training import Emulator
+    from climcopilot.tools.emulators.systems import cpu_threads
 
-    emulator = ctx.get(args.model)
-    if not isinstance(emulator, Emulator):
-        raise ToolError(f"{args.model!r} is not an emulator; train one with emulators.train")
-    config = emulator.config
-    system = get_system(config["system"], **{**config["system_params"], **args.system_params})
-    dt = float(config["dt"])
+    emulator, system, dt, name, title = scored(args, ctx)
     n_leads = max(1, round(args.lead_time / emulator.tau))
     with cpu_threads(1):
         emulator.check_shape(system.initial_state(device="cpu"))
@@ -378,12 +418,12 @@ def evaluate(args: EvaluateInput, ctx: ToolContext) -> EvaluateResult:
               detail=f"|free-run mean - truth mean| = {drift:.3f} climatological std "
                      "(want < 0.1)"),
     ]
-    figure = ctx.figure_path(f"emulators_skill_{args.model}")
-    plot_skill(skill, lt, f"{config['kind']} emulator of {system.describe()}", figure)
+    figure = ctx.figure_path(f"emulators_skill_{name}")
+    plot_skill(skill, lt, title, figure)
     valid = (f"{skill.valid_time:.2f} MTU = {skill.valid_time / lt:.2f} Lyapunov times"
              if math.isfinite(skill.valid_time) else f"beyond the {args.lead_time:g} MTU leads")
     return EvaluateResult(
-        summary=f"{args.model} on {system.describe()}: valid prediction time {valid}; at 1 "
+        summary=f"{name} on {system.describe()}: valid prediction time {valid}; at 1 "
                 f"Lyapunov time RMSE {values['rmse_at_1lt']:.3f} vs persistence "
                 f"{values['rmse_persistence_at_1lt']:.3f} and climatology "
                 f"{values['rmse_climatology_at_1lt']:.3f}; free-run mean "
