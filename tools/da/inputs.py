@@ -63,6 +63,11 @@ class TwinInput(ExperimentInput):
                         "ensemble anomalies after each analysis (1 = none)")
     seed: int = Field(0, ge=0, description="random seed of truth, observations and ensemble")
     device: str = Field("auto", description="'auto' (GPU if present), 'cpu' or 'cuda'")
+    pf_reg: float = Field(1.0, gt=0, le=10, description="pf: jitter after resampling, in "
+                          "units of the Silverman bandwidth; small N needs more (DAPPER tunes "
+                          "2.4 for N = 100 and 0.9 for N = 800 on Lorenz-63)")
+    pf_ess: float = Field(0.5, gt=0, le=1, description="pf: resample when the effective "
+                          "sample size falls below this fraction of N (DAPPER's NER)")
 
 
 

@@ -35,6 +35,9 @@ def build_method(args: TwinInput) -> DAMethod:
     if args.infl != 1.0 and args.method not in INFLATED_METHODS:
         raise ToolError(f"infl applies to the ensemble Kalman filters; {args.method} needs "
                         "infl=1")
+    if (args.pf_reg, args.pf_ess) != (1.0, 0.5) and args.method != "pf":
+        raise ToolError(f"pf_reg and pf_ess apply to the particle filter; {args.method} needs "
+                        "the defaults")
     match args.method:
         case "oi":
             return OptimalInterpolation()
@@ -51,7 +54,7 @@ def build_method(args: TwinInput) -> DAMethod:
         case "letkf":
             return LETKF(**ensemble, loc_rad=args.loc_rad)
         case "pf":
-            return BootstrapPF(N=args.N)
+            return BootstrapPF(N=args.N, ess_ratio=args.pf_ess, reg=args.pf_reg)
         case _:
             raise ToolError(f"unknown method {args.method!r}")
 
