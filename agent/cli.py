@@ -311,8 +311,12 @@ def cmd_tools(args: argparse.Namespace) -> int:
         print(json.dumps({**result, "ok": obs.ok, "device": obs.device}, indent=2))
     else:
         print(result.get("summary", ""))
-        for name, value in result.get("values", {}).items():
-            print(f"  {name} = {value:.6g} {result.get('units', {}).get(name, '')}")
+        table = result.get("table")
+        if isinstance(table, str) and table.startswith("|"):  # a markdown table says it all
+            print(table)
+        else:
+            for name, value in result.get("values", {}).items():
+                print(f"  {name} = {value:.6g} {result.get('units', {}).get(name, '')}")
         for figure in result.get("figures", []):
             print(f"  figure: {figure}")
     return 0 if obs.ok else 1

@@ -27,7 +27,9 @@ DA_METHODS = {"3d-var": "3dvar", "3dvar": "3dvar", "4d-var": "4dvar", "4dvar": "
 
 
 CAUSAL_SYSTEMS = {"tigramite tutorial": "tigramite_tutorial", "tutorial": "tigramite_tutorial",
-                  "uncoupled rossler": "rossler_uncoupled", "rossler": "rossler",
+                  "uncoupled rossler": "rossler_uncoupled",
+                  "weakly coupled rossler": "rossler_weak_chain",
+                  "rossler chain": "rossler_weak_chain", "rossler": "rossler",
                   "logistic map": "coupled_logistic", "linear var": "linear_var",
                   "var process": "linear_var", "lorenz-96": "lorenz96", "lorenz 96": "lorenz96"}
 """Benchmark systems with known causal graphs (the causal tools' names), by question words."""

@@ -64,6 +64,16 @@ def test_tools_list_and_run(home: Path) -> None:
     assert result["values"]["n"] == 51 and result["series_units"] == "degC"
 
 
+def test_result_with_a_table_prints_the_table(home: Path) -> None:
+    proc = run_cli("tools", "run", "causal.benchmark", "--args",
+                   '{"systems": ["linear_var"], "methods": ["granger_var"], "T": 300, '
+                   '"n_realizations": 1}')
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[1].startswith("| system | method | auroc")
+    assert lines[3].startswith("| linear_var | granger_var | ") and len(lines) == 4
+
+
 def test_bad_tool_input_is_one_line_usage_error(home: Path) -> None:
     cases = [
         (["tools", "run", "no.such_tool"], "unknown tool"),

@@ -62,22 +62,24 @@ def fdr_by_family(p: np.ndarray) -> np.ndarray:
 
 def run_pcmci(x: np.ndarray, names: list[str], tau_max: int, tau_min: int = 1,
               test: CITest = "parcorr", method: Method = "pcmci", alpha: float = 0.05,
-              fdr: bool = True, pc_alpha: float | None = None, seed: int = 0) -> LaggedGraph:
+              fdr: bool = True, pc_alpha: float | None = None, max_conds_px: int | None = None,
+              seed: int = 0) -> LaggedGraph:
     """Discover lagged (and with PCMCI+ contemporaneous) links among the columns of x (T, N).
 
     PCMCI: the PC1 step selects candidate parents of each variable (``pc_alpha``; None lets
     tigramite pick it by AIC for ParCorr), the MCI step tests every link conditioned on the
     parents of both ends; p-values are Benjamini-Hochberg corrected when ``fdr`` (cross- and
     self-links as separate families, :func:`fdr_by_family`) and links with corrected
-    p < ``alpha`` are kept. PCMCI+: skeleton and orientation at ``pc_alpha`` (default
-    ``alpha``), which also orients lag-0 links.
+    p < ``alpha`` are kept. ``max_conds_px`` caps how many of the driver's parents the MCI test
+    conditions on (None = all, tigramite's default). PCMCI+: skeleton and orientation at
+    ``pc_alpha`` (default ``alpha``), which also orients lag-0 links.
     """
     frame = DataFrame(x, var_names=list(names))
     engine = PCMCI(dataframe=frame, cond_ind_test=independence_test(test, seed), verbosity=0)
     notes = []
     if method == "pcmci":
         res = engine.run_pcmci(tau_min=tau_min, tau_max=tau_max, pc_alpha=pc_alpha,
-                               alpha_level=alpha, fdr_method="none")
+                               max_conds_px=max_conds_px, alpha_level=alpha, fdr_method="none")
         if fdr:
             res["p_matrix"] = fdr_by_family(np.asarray(res["p_matrix"], dtype=float))
             res["graph"] = engine.get_graph_from_pmatrix(res["p_matrix"], alpha, tau_min,

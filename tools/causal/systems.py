@@ -67,15 +67,27 @@ def linear_var(T: int = 1000, seed: int = 0, n_vars: int = 10, link_prob: float 
                          links)
 
 
+CHAIN_AND_FORK: dict[int, list[int]] = {0: [], 1: [0], 2: [1], 3: [0], 4: [3]}
+"""Parents of each node: a chain 0->1->2 and a fork 0->3->4, so the graph holds indirect links
+(0->2, 0->4) and a common driver (0 of 1 and 3), the two traps of pairwise methods."""
+CHAIN_OF_THREE: dict[int, list[int]] = {0: [], 1: [0], 2: [1]}
+"""Parents of each node of the chain 0->1->2."""
+
+
+def _links(parents: dict[int, list[int]], coupling: float) -> dict[tuple[int, int, int], float]:
+    """Lag-1 links (i, j, 1) -> coupling / number of parents of j."""
+    return {(i, j, 1): coupling / len(ps) for j, ps in parents.items() for i in ps}
+
+
 def coupled_logistic(T: int = 1000, seed: int = 0, coupling: float = 0.2,
                      noise: float = 0.001) -> BenchmarkData:
-    """Five chaotic logistic maps (r = 3.8) coupled along 0->1->2, 0->3, 3->4 (lag 1).
+    """Five chaotic logistic maps (r = 3.8) coupled on ``CHAIN_AND_FORK`` (lag 1).
 
     x_j(t+1) = (1 - c) f(x_j(t)) + c * mean_{i in parents(j)} f(x_i(t)) + noise,
     f(x) = r x (1 - x); the dynamic noise (std ``noise``) prevents synchronisation locks.
     """
     rng = np.random.default_rng(seed)
-    parents = {0: [], 1: [0], 2: [1], 3: [0], 4: [3]}
+    parents = CHAIN_AND_FORK
     n, burn = len(parents), 500
     x = np.empty((T + burn, n))
     x[0] = rng.uniform(0.1, 0.9, n)
@@ -85,7 +97,7 @@ def coupled_logistic(T: int = 1000, seed: int = 0, coupling: float = 0.2,
             drive = np.mean(f[ps]) if ps else f[j]
             x[t + 1, j] = (1 - coupling) * f[j] + coupling * drive
         x[t + 1] = np.clip(x[t + 1] + noise * rng.standard_normal(n), 1e-6, 1 - 1e-6)
-    links = {(i, j, 1): coupling / len(ps) for j, ps in parents.items() for i in ps}
+    links = _links(parents, coupling)
     return BenchmarkData("coupled_logistic", x[burn:], [f"L{i}" for i in range(n)],
                          _summary(n, links),
                          f"5 coupled logistic maps, r=3.8, coupling {coupling}", links)
@@ -101,27 +113,30 @@ def _rossler_rhs(s: np.ndarray, omega: np.ndarray, adjacency: np.ndarray,
                             0.2 + z * (x - 10.0)])
 
 
-def rossler(T: int = 1000, seed: int = 0, coupling: float = 0.06, dt: float = 0.025,
+def rossler(T: int = 1000, seed: int = 0, coupling: float = 0.15,
+            parents: dict[int, list[int]] = CHAIN_AND_FORK, dt: float = 0.025,
             sample_every: int = 60, dynamic_noise: float = 0.5,
-            n_oscillators: int = 3) -> BenchmarkData:
-    """Stochastic Rossler oscillators (a=0.15, b=0.2, c=10), x-coupled in a chain 0->1->...
+            name: str = "rossler") -> BenchmarkData:
+    """Stochastic Rossler oscillators (a=0.15, b=0.2, c=10), x-coupled along ``parents``.
 
-    RK4 with step ``dt`` (time units) plus white dynamic noise of intensity ``dynamic_noise``
-    on x and y (std ``dynamic_noise * sqrt(dt)`` per step), sampled every ``sample_every``
-    steps, with observation noise of std 0.05; frequencies omega_k spread in [0.9, 1.1].
+    Oscillator j feels ``coupling * (x_i - x_j)`` from each parent i. RK4 with step ``dt``
+    (time units) plus white dynamic noise of intensity ``dynamic_noise`` on x and y (std
+    ``dynamic_noise * sqrt(dt)`` per step), sampled every ``sample_every`` steps, with
+    observation noise of std 0.05; frequencies omega_k spread evenly in [0.9, 1.1].
 
     The defaults sample every 1.5 time units, about a quarter of the mean period (2 pi / omega
     ~ 6.3): the usual delay-embedding interval (first zero of the autocorrelation), so lags
-    1..3 reconstruct each oscillator's phase and amplitude. Sampled densely (0.5 time units),
-    consecutive values are nearly collinear and a chain of lagged x values spreads the coupling
-    over all lags. The dynamic noise makes the process stochastic, as PCMCI and Granger assume:
-    noiseless coupled oscillators (``dynamic_noise=0``) partly synchronise and every method
-    then reports the reverse links too. ``coupling=0`` gives uncoupled oscillators (see
-    :func:`rossler_uncoupled`), where the truth graph is empty.
+    1..3 reconstruct each oscillator's phase and amplitude. The dynamic noise makes the process
+    stochastic, as PCMCI and Granger assume: noiseless coupled oscillators
+    (``dynamic_noise=0``) partly synchronise and every method then reports reverse links too.
+    At the default coupling 0.15 neighbours are partly phase-locked and indirect links carry
+    signal; :func:`rossler_weak_chain` is the weakly coupled regime (docs/causal.md compares).
     """
     rng = np.random.default_rng(seed)
-    k = n_oscillators
-    adjacency = np.eye(k, k, 1, dtype=float)  # i -> i+1
+    k = len(parents)
+    adjacency = np.zeros((k, k))
+    for j, ps in parents.items():
+        adjacency[ps, j] = 1.0
     omega = np.linspace(0.9, 1.1, k)
     s = np.column_stack([rng.uniform(-5, 5, k), rng.uniform(-5, 5, k), rng.uniform(0, 1, k)])
     burn = 100
@@ -138,17 +153,28 @@ def rossler(T: int = 1000, seed: int = 0, coupling: float = 0.06, dt: float = 0.
             s[:, :2] += kick * rng.standard_normal((k, 2))
         out[t] = s[:, 0]
     x = out[burn:] + 0.05 * rng.standard_normal((T, k))
-    links = {(i, i + 1, 1): coupling for i in range(k - 1)} if coupling > 0 else {}
-    name = "rossler" if coupling > 0 else "rossler_uncoupled"
+    links = _links(parents, coupling) if coupling > 0 else {}
+    graph = ", ".join(f"{i}->{j}" for i, j, _ in links) or "no links"
     return BenchmarkData(name, x, [f"R{i}" for i in range(k)], _summary(k, links),
-                         f"{k} stochastic Rossler oscillators, x-coupling {coupling} along a "
-                         f"chain, dynamic noise {dynamic_noise:g}, sampled every "
+                         f"{k} stochastic Rossler oscillators, x-coupling {coupling:g} "
+                         f"({graph}), dynamic noise {dynamic_noise:g}, sampled every "
                          f"{sample_every * dt:g} time units", links)
+
+
+def rossler_weak_chain(T: int = 1000, seed: int = 0) -> BenchmarkData:
+    """Three Rossler oscillators weakly x-coupled (0.06) in the chain 0->1->2.
+
+    Too weak for the indirect link 0->2 to show: the regime where pairwise Granger does better
+    than PCMCI (docs/causal.md).
+    """
+    return rossler(T=T, seed=seed, coupling=0.06, parents=CHAIN_OF_THREE,
+                   name="rossler_weak_chain")
 
 
 def rossler_uncoupled(T: int = 1000, seed: int = 0) -> BenchmarkData:
     """Three uncoupled Rossler oscillators: no links; a known trap for cross-mapping methods."""
-    return rossler(T=T, seed=seed, coupling=0.0)
+    return rossler(T=T, seed=seed, coupling=0.0, parents=CHAIN_OF_THREE,
+                   name="rossler_uncoupled")
 
 
 def tigramite_tutorial(T: int = 1000, seed: int = 42) -> BenchmarkData:
@@ -178,6 +204,7 @@ SYSTEMS: dict[str, Callable[..., BenchmarkData]] = {
     "linear_var": linear_var,
     "coupled_logistic": coupled_logistic,
     "rossler": rossler,
+    "rossler_weak_chain": rossler_weak_chain,
     "rossler_uncoupled": rossler_uncoupled,
     "tigramite_tutorial": tigramite_tutorial,
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 from climcopilot.tools.causal.benchmark import (
@@ -14,6 +14,7 @@ from climcopilot.tools.causal.benchmark import (
     MethodName,
     classic_comparison,
     markdown_table,
+    rossler_coupling_sweep,
     run_benchmark,
 )
 from climcopilot.tools.causal.fields import FieldDriversResult, find_field_drivers
@@ -26,8 +27,8 @@ from climcopilot.tools.causal.pcmci import CITest, run_pcmci
 from climcopilot.tools.causal.plots import plot_graph
 from climcopilot.tools.causal.systems import BenchmarkData, make_system
 
-SystemName = Literal["linear_var", "coupled_logistic", "rossler", "rossler_uncoupled",
-                     "lorenz96", "tigramite_tutorial"]
+SystemName = Literal["linear_var", "coupled_logistic", "rossler", "rossler_weak_chain",
+                     "rossler_uncoupled", "lorenz96", "tigramite_tutorial"]
 
 
 class SeriesInput(BaseModel):
@@ -130,6 +131,10 @@ class PcmciInput(SeriesInput):
     fdr: bool = Field(True, description="Benjamini-Hochberg false-discovery-rate correction")
     pc_alpha: float | None = Field(None, gt=0, lt=1, description="significance level of the "
                                    "PC condition-selection step; null lets tigramite choose")
+    max_conds_px: int | None = Field(
+        None, ge=0, le=20, description="most parents of the driver conditioned on in the MCI "
+        "test (null = all); 0 regains power for smooth, weakly coupled oscillators at some "
+        "cost elsewhere (docs/causal.md)")
 
 
 @tool("causal.pcmci", family="causal")
@@ -145,7 +150,7 @@ def pcmci(args: PcmciInput, ctx: ToolContext) -> DiscoveryResult:
     x, names, bench = load_series(args, ctx, args.tau_max)
     graph = run_pcmci(x, names, tau_max=args.tau_max, tau_min=args.tau_min, test=args.test,
                       method=args.method, alpha=args.alpha, fdr=args.fdr,
-                      pc_alpha=args.pc_alpha, seed=args.seed)
+                      pc_alpha=args.pc_alpha, max_conds_px=args.max_conds_px, seed=args.seed)
     label = "MCI partial correlation" if args.test == "parcorr" else "MCI statistic"
     return discovery_result(graph, len(x), ctx, f"{args.method.upper()} ({args.test})", label,
                             bench)
@@ -212,8 +217,8 @@ def koopman(args: KoopmanInput, ctx: ToolContext) -> DiscoveryResult:
 
 class BenchmarkInput(BaseModel):
     systems: list[SystemName] = Field(
-        ["linear_var", "coupled_logistic", "rossler", "rossler_uncoupled"], min_length=1,
-        description="benchmark systems with known graphs")
+        ["linear_var", "coupled_logistic", "rossler", "rossler_uncoupled", "lorenz96"],
+        min_length=1, description="benchmark systems with known graphs")
     methods: list[MethodName] = Field(
         ["pcmci", "granger_var", "granger_pairwise"], min_length=1,
         description="methods to compare, each at its default settings")
@@ -222,6 +227,18 @@ class BenchmarkInput(BaseModel):
     tau_max: int = Field(3, ge=1, le=10, description="largest lag (time steps) for all methods")
     alpha: float = Field(0.05, gt=0, lt=0.5, description="significance level (after FDR)")
     seed: int = Field(0, ge=0, description="seed of the first realisation")
+    rossler_couplings: list[float] = Field(
+        [], max_length=8, description="also run the Rossler network at these x-coupling "
+        "strengths (rows 'rossler c=<value>'; the default system uses 0.15); shows where "
+        "conditioning pays and where weak coupling makes it cost power")
+
+    @field_validator("rossler_couplings")
+    @classmethod
+    def _couplings(cls, values: list[float]) -> list[float]:
+        if any(not 0.0 <= c <= 0.5 for c in values):
+            raise ValueError("rossler_couplings must lie in [0, 0.5] (0.2 already partly "
+                             "synchronises the oscillators)")
+        return values
 
 
 class BenchmarkRow(BaseModel):
@@ -247,17 +264,19 @@ class BenchmarkResult(ToolResult):
 def benchmark(args: BenchmarkInput, ctx: ToolContext) -> BenchmarkResult:
     """Score causal-discovery methods on systems with known causal graphs.
 
-    Systems: linear VAR with a random sparse graph, coupled logistic maps, coupled and
-    uncoupled Rossler oscillators, Lorenz-96, tigramite's tutorial process. Metrics over the
-    summary graph (i -> j at any lag, self-links excluded): AUROC, AUPRC, F1 / TPR / FPR at
-    the method's default threshold, and TPR at FPR <= 0.05 (methods compared at a common
-    false-positive rate). Returns a table; NaN/'-' where undefined (no true links), and per
-    system whether PCMCI's TPR at FPR <= 0.05 is higher than pairwise Granger's (the classic
-    result), a tie or lower, when both were run.
+    Systems: linear VAR with a random sparse graph, coupled logistic maps, a network of five
+    coupled Rossler oscillators (chain and fork, coupling 0.15; ``rossler_couplings`` sweeps the
+    coupling), a weakly coupled Rossler chain, uncoupled Rossler oscillators, Lorenz-96,
+    tigramite's tutorial process. Metrics over the summary graph (i -> j at any lag,
+    self-links excluded): AUROC, AUPRC, F1 / TPR / FPR at the method's default threshold, and
+    TPR at FPR <= 0.05 (methods compared at a common false-positive rate). Returns a table
+    (NaN/'-' where undefined: no true links) and, per system, whether PCMCI's TPR at FPR <= 0.05
+    is higher than pairwise Granger's (the classic result), a tie or lower, when both ran.
     """
-    rows = run_benchmark(list(args.systems), list(args.methods), T=args.T,
-                         n_realizations=args.n_realizations, tau_max=args.tau_max,
-                         alpha=args.alpha, seed=args.seed)
+    settings = {"T": args.T, "n_realizations": args.n_realizations, "tau_max": args.tau_max,
+                "alpha": args.alpha, "seed": args.seed}
+    rows = run_benchmark(list(args.systems), list(args.methods), **settings)
+    rows += rossler_coupling_sweep(list(args.rossler_couplings), list(args.methods), **settings)
     values = {f"{r['system']}.{r['method']}.{m}": float(r[m])
               for r in rows for m in ("auroc", "tpr", "fpr", "tpr_at_fpr5")}
     finite = {k: v for k, v in values.items() if v == v}
