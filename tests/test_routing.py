@@ -13,6 +13,8 @@ CASES = [
      "two_series_correlation", {"series": ["soi", "nino3"]}),
     ("Does the SOI drive the Niño-3 SST anomaly, or the other way round?",
      "two_series_drivers", {"series": ["soi", "nino3"]}),
+    ("What leads the Niño 1+2 sea surface temperature?", "what_leads", {"series": ["nino12"]}),
+    ("Which indices lead All-India monsoon rainfall?", "what_leads", {"series": ["air"]}),
     ("Which of 3D-Var, EnKF and LETKF gives the lowest analysis error on Lorenz-96?",
      "da_method_comparison", {"methods": ["3dvar", "enkf", "letkf"]}),
     ("What is the analysis RMSE of the LETKF with 7 members, inflation 1.04 and localization "

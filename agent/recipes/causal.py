@@ -36,6 +36,34 @@ TWO_SERIES_DRIVERS = Recipe(
     min_similarity=0.3,
 )
 
+WHAT_LEADS = Recipe(
+    name="what_leads",
+    examples=(
+        "What leads the Nino-3 SST anomaly?",
+        "Which indices lead All-India monsoon rainfall, and by how many months?",
+        "What are the precursors of the Southern Oscillation Index?",
+        "What drives the Nino 1+2 sea surface temperature?",
+    ),
+    plan=(
+        "Open {a_name} and every other bundled series at its frequency, put them on their "
+        "common period and remove each calendar month's mean and the linear trend.",
+        "Leave out candidates that duplicate {a_name} or each other (|r| > 0.8 at lag 0), run "
+        "PCMCI (partial correlation, leads 1 to 6 steps, FDR-corrected at 0.05) and keep the "
+        "links into {a_name}.",
+    ),
+    steps=(
+        RecipeStep("drivers", "causal.drivers", {"target": "{a}"}),
+    ),
+    answer=(
+        "What leads {a_name}: {drivers[summary]}. Each link is conditioned on the other "
+        "series' pasts and its own; a driver missing from the candidates could still explain "
+        "it."
+    ),
+    needs_series=1,
+    keywords=("lead", "precursor", "drive", "driver", "cause"),
+    min_similarity=0.3,
+)
+
 KNOWN_GRAPH_DISCOVERY = Recipe(
     name="known_graph_discovery",
     examples=(
@@ -90,4 +118,4 @@ PLANTED_PRECURSOR = Recipe(
     min_similarity=0.25,
 )
 
-RECIPES = (TWO_SERIES_DRIVERS, KNOWN_GRAPH_DISCOVERY, PLANTED_PRECURSOR)
+RECIPES = (TWO_SERIES_DRIVERS, WHAT_LEADS, KNOWN_GRAPH_DISCOVERY, PLANTED_PRECURSOR)

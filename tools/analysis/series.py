@@ -1,4 +1,4 @@
-"""Two-series diagnostics: put series on a common time axis, lagged correlation.
+"""Series diagnostics: put series on a common time axis, lagged correlation.
 
 Significance uses the effective sample size of Bretherton et al. (1999),
 ``n_eff = n (1 - r1a r1b) / (1 + r1a r1b)`` with the lag-1 autocorrelations r1a, r1b.
@@ -16,7 +16,7 @@ from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, to
 
 _RULES = {"weekly": "W", "monthly": "MS", "annual": "YS"}
 _ORDER = ["weekly", "monthly", "annual"]
-_LAG_UNIT = {"weekly": "weeks", "monthly": "months", "annual": "years"}
+LAG_UNIT = {"weekly": "weeks", "monthly": "months", "annual": "years"}
 
 
 def _frequency(da: xr.DataArray) -> str:
@@ -32,18 +32,27 @@ def align(a: xr.DataArray, b: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray,
 
     Returns ``(a, b, frequency)``; the overlap keeps times where both are finite.
     """
-    freq = max(_frequency(a), _frequency(b), key=_ORDER.index)
+    (a2, b2), freq = align_all([a, b])
+    return a2, b2, freq
+
+
+def align_all(series: list[xr.DataArray]) -> tuple[list[xr.DataArray], str]:
+    """Every series on the coarsest frequency among them (means), over their common overlap.
+
+    Returns the aligned series and the frequency; kept times are finite in every series.
+    """
+    freq = max((_frequency(da) for da in series), key=_ORDER.index)
     out = []
-    for da in (a, b):
+    for da in series:
         if _frequency(da) != freq:
             da = da.resample(time=_RULES[freq]).mean().assign_attrs(da.attrs, frequency=freq)
-        else:  # snap to period starts so that the two time axes match
+        else:  # snap to period starts so that the time axes match
             t = pd.DatetimeIndex(da["time"].values).to_period(_RULES[freq][0]).to_timestamp()
             da = da.assign_coords(time=t.to_numpy())
         out.append(da)
-    a2, b2 = xr.align(*out, join="inner")
-    keep = np.isfinite(a2.values) & np.isfinite(b2.values)
-    return a2[keep], b2[keep], freq
+    out = list(xr.align(*out, join="inner"))
+    keep = np.logical_and.reduce([np.isfinite(da.values) for da in out])
+    return [da[keep] for da in out], freq
 
 
 def lag1_autocorrelation(x: np.ndarray) -> float:
@@ -130,7 +139,7 @@ def lag_correlation(args: LagCorrelationInput, ctx: ToolContext) -> LagCorrelati
     dof = max(n_eff - 2, 1.0)
     t_stat = r0 * np.sqrt(dof / max(1 - r0**2, 1e-12))
     p = float(2 * stats.t.sf(abs(t_stat), dof))
-    unit = _LAG_UNIT[freq]
+    unit = LAG_UNIT[freq]
     figure = _plot(ctx, lags, r, da_a, da_b, unit)
     checks = [Check(name="r in [-1, 1]", passed=bool(np.all(np.abs(r) <= 1 + 1e-12))),
               Check(name="enough independent samples", passed=n_eff >= 10,

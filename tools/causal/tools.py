@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from climcopilot.tools.analysis.series import LAG_UNIT
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 from climcopilot.tools.causal.benchmark import (
     METRICS,
@@ -17,6 +18,7 @@ from climcopilot.tools.causal.benchmark import (
     rossler_coupling_sweep,
     run_benchmark,
 )
+from climcopilot.tools.causal.drivers import find_drivers
 from climcopilot.tools.causal.fields import FieldDriversResult, find_field_drivers
 from climcopilot.tools.causal.granger import pairwise_granger, var_granger
 from climcopilot.tools.causal.graph import LaggedGraph, Link
@@ -26,6 +28,7 @@ from climcopilot.tools.causal.metrics import graph_metrics
 from climcopilot.tools.causal.pcmci import CITest, run_pcmci
 from climcopilot.tools.causal.plots import plot_graph
 from climcopilot.tools.causal.systems import BenchmarkData, make_system
+from climcopilot.tools.data.bundled import BUNDLED, find_bundled
 
 SystemName = Literal["linear_var", "coupled_logistic", "rossler", "rossler_weak_chain",
                      "rossler_uncoupled", "lorenz96", "tigramite_tutorial"]
@@ -213,6 +216,70 @@ def koopman(args: KoopmanInput, ctx: ToolContext) -> DiscoveryResult:
                               alpha=args.alpha, fdr=args.fdr, seed=args.seed)
     return discovery_result(graph, len(x), ctx, "Koopman causality",
                             "log error-variance reduction", bench)
+
+
+class DriversInput(BaseModel):
+    target: str = Field(description="the index to explain: a bundled series key or alias "
+                        "(e.g. 'nino3', 'air', 'soi') or a session handle")
+    candidates: list[str] | None = Field(
+        None, min_length=1, description="candidate drivers (bundled keys or session handles); "
+        "default every other bundled series at the target's frequency")
+    tau_max: int = Field(6, ge=1, le=24, description="largest lead tested (steps of the common "
+                         "frequency, e.g. months)")
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="significance level (after FDR)")
+    max_abs_corr: float = Field(0.8, gt=0, lt=1, description="a candidate whose lag-0 |r| with "
+                                "the target or a kept candidate exceeds this is left out as a "
+                                "near-duplicate")
+
+
+class DriversResult(DiscoveryResult):
+    target: str
+    drivers: list[Link] = Field(description="links into the target, strongest first")
+    left_out: list[str] = Field(description="candidates dropped as near-duplicates, and why")
+    frequency: str
+    start: str
+    end: str
+
+
+def _open_series(name: str, ctx: ToolContext):
+    """A session handle if there is one, else the bundled series ``name``."""
+    if name in ctx.store:
+        return ctx.get(name)
+    return find_bundled(name).open()
+
+
+@tool("causal.drivers", family="causal")
+def drivers(args: DriversInput, ctx: ToolContext) -> DriversResult:
+    """What leads a climate index? Which candidate series drive it, and at which lead.
+
+    Puts the target and the candidates (default: all bundled series at its frequency) on their
+    common period, removes each calendar month's mean and the linear trend, leaves out
+    near-duplicates (e.g. the ONI beside Nino-3.4), runs PCMCI (ParCorr, FDR) and reports the
+    links into the target with lag (steps of the common frequency), MCI partial correlation
+    and p-value. A hidden common driver can still explain a link.
+    """
+    target = _open_series(args.target, ctx)
+    key = target.attrs.get("dataset_id", args.target)
+    if args.candidates is None:
+        freq = target.attrs.get("frequency")
+        names = [k for k, s in BUNDLED.items() if s.frequency == freq and k != key]
+    else:
+        names = [c for c in args.candidates if c != args.target]
+    search = find_drivers(target, [_open_series(n, ctx) for n in names], [key, *names],
+                          tau_max=args.tau_max, alpha=args.alpha,
+                          max_abs_corr=args.max_abs_corr)
+    base = discovery_result(search.graph, search.n_time, ctx,
+                            f"What leads {key}", "MCI partial correlation", None)
+    units = LAG_UNIT[search.frequency]
+    found = "; ".join(f"{lk.source} leads by {lk.lag} {units[:-1] if lk.lag == 1 else units} "
+                      f"(MCI {lk.value:+.2f}, p = {lk.p_value:.2g})" for lk in search.drivers)
+    summary = (f"{key}, {search.start} to {search.end} ({search.frequency}): "
+               + (found or f"no candidate leads it at alpha {args.alpha:g}")
+               + (f"; left out as near-duplicates: {', '.join(search.left_out)}"
+                  if search.left_out else ""))
+    return DriversResult(**{**base.model_dump(), "summary": summary}, target=key,
+                         drivers=search.drivers, left_out=search.left_out,
+                         frequency=search.frequency, start=search.start, end=search.end)
 
 
 class BenchmarkInput(BaseModel):
