@@ -39,3 +39,11 @@ def numbers_have_units(state: dict[str, Any]) -> float:
     """Fraction of the answer's numbers that carry units (0 when it has no numbers)."""
     values, units = state.get("values", {}), state.get("units", {})
     return sum(bool(units.get(name)) for name in values) / len(values) if values else 0.0
+
+
+def soi_leads_with_negative_sign(state: dict[str, Any]) -> float:
+    """1 if the SOI is found to lead and its strongest link is negative: the SOI (Tahiti minus
+    Darwin sea-level pressure) falls as the eastern Pacific warms (Trenberth 1984, Mon. Wea.
+    Rev. 112, 326), so any SOI -> Nino SST link must carry a negative sign."""
+    mci = state.get("values", {}).get("mci_soi")
+    return float(mci is not None and mci < 0)

@@ -252,6 +252,8 @@ def _open_series(name: str, ctx: ToolContext):
 def drivers(args: DriversInput, ctx: ToolContext) -> DriversResult:
     """What leads a climate index? Which candidate series drive it, and at which lead.
 
+    Values ``lead_<source>`` (steps) and ``mci_<source>`` give each driver's strongest link.
+
     Puts the target and the candidates (default: all bundled series at its frequency) on their
     common period, removes each calendar month's mean and the linear trend, leaves out
     near-duplicates (e.g. the ONI beside Nino-3.4), runs PCMCI (ParCorr, FDR) and reports the
@@ -277,7 +279,12 @@ def drivers(args: DriversInput, ctx: ToolContext) -> DriversResult:
                + (found or f"no candidate leads it at alpha {args.alpha:g}")
                + (f"; left out as near-duplicates: {', '.join(search.left_out)}"
                   if search.left_out else ""))
-    return DriversResult(**{**base.model_dump(), "summary": summary}, target=key,
+    values, value_units = dict(base.values), dict(base.units)
+    for lk in reversed(search.drivers):  # the strongest link of each source is written last
+        values[f"lead_{lk.source}"], value_units[f"lead_{lk.source}"] = float(lk.lag), units
+        values[f"mci_{lk.source}"], value_units[f"mci_{lk.source}"] = lk.value, "1"
+    return DriversResult(**{**base.model_dump(), "summary": summary, "values": values,
+                            "units": value_units}, target=key,
                          drivers=search.drivers, left_out=search.left_out,
                          frequency=search.frequency, start=search.start, end=search.end)
 
