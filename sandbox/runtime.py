@@ -11,6 +11,7 @@ kernel and are also bound as variables in the user namespace, so free code cells
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,22 @@ _CONTEXT: ToolContext | None = None
 
 
 def render_tool_cell(name: str, arguments: dict[str, Any]) -> str:
-    """The code cell that calls tool ``name`` with JSON-like ``arguments``."""
-    return ("from climcopilot.sandbox.runtime import call_tool\n"
-            f"call_tool({name!r}, {arguments!r})")
+    """The code cell that calls tool ``name`` with JSON-like ``arguments``; NaN and infinite
+    numbers (which repr writes as ``nan``, ``inf``) reach the tool as floats."""
+    header = "from climcopilot.sandbox.runtime import call_tool\n"
+    if _has_nonfinite(arguments):
+        header = "from math import inf, nan\n" + header
+    return header + f"call_tool({name!r}, {arguments!r})"
+
+
+def _has_nonfinite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_nonfinite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_nonfinite(v) for v in value)
+    return False
 
 
 def visible_device(requested: str = "auto") -> str:

@@ -89,6 +89,15 @@ def test_bad_tool_input_is_one_line_usage_error(home: Path) -> None:
     assert findings_in(home) == 0
 
 
+def test_nan_in_arguments_reaches_the_tool(home: Path) -> None:
+    """--args with NaN (JSON extension) gets the tool's own one-line error, not a NameError."""
+    series = ", ".join(str(float(i % 7)) for i in range(60))
+    proc = run_cli("tools", "run", "causal.pcmci", "--args",
+                   f'{{"data": [[{series}], [NaN, {series[4:]}]], "names": ["a", "b"]}}')
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "['b'] contain NaN or inf" in proc.stderr
+
+
 def test_tool_error_inside_kernel_is_one_line(home: Path) -> None:
     proc = run_cli("tools", "run", "data.open_series", "--args", '{"name": "atlantis"}')
     assert proc.returncode == 1
