@@ -70,6 +70,12 @@ def test_bad_targets_are_one_line_errors(tmp_path):
     ctx = ToolContext(workspace=tmp_path, store={"copy": _monthly(np.arange(600.0) ** 0.5, "c")})
     with pytest.raises(ToolError, match="unknown dataset 'atlantis'"):
         get_tool("causal.drivers").run({"target": "atlantis"}, ctx)
+    ctx.store["bare"] = ctx.store["copy"].copy(deep=True).assign_attrs(frequency=None)
+    with pytest.raises(ToolError, match="no candidate drivers for 'bare'"):
+        get_tool("causal.drivers").run({"target": "bare"}, ctx)  # no frequency, none named
+    ctx.store["field"] = xr.DataArray(np.zeros((600, 2)), dims=("time", "lat"))
+    with pytest.raises(ToolError, match="'field' is not a time series"):
+        get_tool("causal.drivers").run({"target": "nino3", "candidates": ["field"]}, ctx)
     with pytest.raises(ToolError, match="every candidate duplicates copy"):
         get_tool("causal.drivers").run({"target": "copy", "candidates": ["copy2"]},
                                        ToolContext(workspace=tmp_path, store={

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+import xarray as xr
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from climcopilot.tools.analysis.series import LAG_UNIT
@@ -241,24 +242,27 @@ class DriversResult(DiscoveryResult):
     end: str
 
 
-def _open_series(name: str, ctx: ToolContext):
-    """A session handle if there is one, else the bundled series ``name``."""
-    if name in ctx.store:
-        return ctx.get(name)
-    return find_bundled(name).open()
+def _open_series(name: str, ctx: ToolContext) -> xr.DataArray:
+    """The session series ``name`` if there is one, else the bundled series ``name``."""
+    if name not in ctx.store:
+        return find_bundled(name).open()
+    da = ctx.get(name)
+    if not isinstance(da, xr.DataArray) or da.dims != ("time",):
+        raise ToolError(f"{name!r} is not a time series (a DataArray with dim 'time'); reduce "
+                        f"a field to an index first (e.g. analysis.regional_mean)")
+    return da
 
 
 @tool("causal.drivers", family="causal")
 def drivers(args: DriversInput, ctx: ToolContext) -> DriversResult:
     """What leads a climate index? Which candidate series drive it, and at which lead.
 
-    Values ``lead_<source>`` (steps) and ``mci_<source>`` give each driver's strongest link.
-
     Puts the target and the candidates (default: all bundled series at its frequency) on their
     common period, removes each calendar month's mean and the linear trend, leaves out
     near-duplicates (e.g. the ONI beside Nino-3.4), runs PCMCI (ParCorr, FDR) and reports the
     links into the target with lag (steps of the common frequency), MCI partial correlation
-    and p-value. A hidden common driver can still explain a link.
+    and p-value; values ``lead_<source>`` (steps) and ``mci_<source>`` give each driver's
+    strongest link. A hidden common driver can still explain a link.
     """
     target = _open_series(args.target, ctx)
     key = target.attrs.get("dataset_id", args.target)
@@ -267,6 +271,9 @@ def drivers(args: DriversInput, ctx: ToolContext) -> DriversResult:
         names = [k for k, s in BUNDLED.items() if s.frequency == freq and k != key]
     else:
         names = [c for c in args.candidates if c != args.target]
+    if not names:
+        raise ToolError(f"no candidate drivers for {key!r}; name some with candidates "
+                        f"(bundled keys or session series)")
     search = find_drivers(target, [_open_series(n, ctx) for n in names], [key, *names],
                           tau_max=args.tau_max, alpha=args.alpha,
                           max_abs_corr=args.max_abs_corr)
