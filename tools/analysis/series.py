@@ -85,7 +85,7 @@ class AlignResult(ToolResult):
 def align_series(args: AlignInput, ctx: ToolContext) -> AlignResult:
     """Put two series on their common frequency and overlapping period (stored as
     '<a>_aligned' and '<b>_aligned')."""
-    a, b, freq = align(_series(ctx, args.a), _series(ctx, args.b))
+    a, b, freq = align(time_series(ctx, args.a), time_series(ctx, args.b))
     if a.size < 3:
         raise ToolError(f"{args.a} and {args.b} overlap in only {a.size} {freq} values")
     names = [f"{args.a}_aligned", f"{args.b}_aligned"]
@@ -96,10 +96,13 @@ def align_series(args: AlignInput, ctx: ToolContext) -> AlignResult:
                        start=f"{t[0]:%Y-%m}", end=f"{t[-1]:%Y-%m}")
 
 
-def _series(ctx: ToolContext, handle: str) -> xr.DataArray:
+def time_series(ctx: ToolContext, handle: str) -> xr.DataArray:
+    """The session series ``handle``; a ToolError unless it is a 1-D DataArray along time with
+    some finite values."""
     da = ctx.get(handle)
     if not isinstance(da, xr.DataArray) or da.dims != ("time",):
-        raise ToolError(f"{handle!r} is not a time series (a DataArray with dim 'time')")
+        raise ToolError(f"{handle!r} is not a time series (a DataArray with dim 'time'); "
+                        f"reduce a field to an index first (e.g. analysis.regional_mean)")
     if da.size and not np.isfinite(da.values).any():
         raise ToolError(f"{handle!r} holds no finite values")
     return da
@@ -122,7 +125,7 @@ class LagCorrelationResult(ToolResult):
 def lag_correlation(args: LagCorrelationInput, ctx: ToolContext) -> LagCorrelationResult:
     """Pearson correlation of two series at lags -max_lag..max_lag on their overlap, with a
     p-value from the autocorrelation-adjusted effective sample size. Positive lag: a leads b."""
-    da_a, da_b, freq = align(_series(ctx, args.a), _series(ctx, args.b))
+    da_a, da_b, freq = align(time_series(ctx, args.a), time_series(ctx, args.b))
     x, y = da_a.values.astype(float), da_b.values.astype(float)
     n = x.size
     if n < 2 * args.max_lag + 10:

@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from climcopilot.tools.analysis.series import LAG_UNIT
+from climcopilot.tools.analysis.series import LAG_UNIT, time_series
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 from climcopilot.tools.causal.benchmark import (
     METRICS,
@@ -244,13 +244,7 @@ class DriversResult(DiscoveryResult):
 
 def _open_series(name: str, ctx: ToolContext) -> xr.DataArray:
     """The session series ``name`` if there is one, else the bundled series ``name``."""
-    if name not in ctx.store:
-        return find_bundled(name).open()
-    da = ctx.get(name)
-    if not isinstance(da, xr.DataArray) or da.dims != ("time",):
-        raise ToolError(f"{name!r} is not a time series (a DataArray with dim 'time'); reduce "
-                        f"a field to an index first (e.g. analysis.regional_mean)")
-    return da
+    return time_series(ctx, name) if name in ctx.store else find_bundled(name).open()
 
 
 @tool("causal.drivers", family="causal")
