@@ -327,8 +327,9 @@ def check_plugin(args: argparse.Namespace) -> int:
     sandbox; prints each problem and exits 1 if there is any."""
     from climcopilot.agent.session import new_session_id
     from climcopilot.sandbox.kernel import KernelSession
-    from climcopilot.tools.plugins import contract_problems, example_arguments, installed_points
-    from climcopilot.tools.plugins import load as load_plugins
+    from climcopilot.tools.contract import contract_problems, example_arguments
+    from climcopilot.tools.contract import load as load_plugins
+    from climcopilot.tools.plugins import installed_points
 
     points = installed_points(args.plugin)
     if not points:

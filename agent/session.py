@@ -42,8 +42,6 @@ WRITES_FILES = re.compile(
     r"|\bsavefig\(|\bnp\.save|\.write_(text|bytes)\(|\bshutil\.|\bos\.(remove|unlink|rename|"
     r"makedirs|mkdir)\(|\.(unlink|mkdir|rename)\(|\brmtree\(")
 RUNS_LONG = re.compile(r"\btime\.sleep\(|\bwhile True\b")
-LONG_TOOLS = {"emulators.train", "emulators.hybrid", "da.sweep", "causal.benchmark"}
-"""Tools that take minutes (training, sweeps, benchmarks)."""
 
 
 def approval_reason(action: Action) -> str | None:
@@ -56,10 +54,10 @@ def approval_reason(action: Action) -> str | None:
         if RUNS_LONG.search(code):
             return "this code may run long"
     elif action.kind == "tool":
-        if action.tool in LONG_TOOLS:
-            return f"{action.tool} runs for minutes"
-        if (action.tool or "").split(".")[-1].startswith("fetch"):
-            return f"{action.tool} downloads files"
+        try:
+            return get_tool(action.tool or "").approval_reason()
+        except ToolError:
+            return None
     return None
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import torch
 
 from climcopilot.tools.base import ToolContext
+from climcopilot.tools.causal.known_graphs import linear_var, make_system
 from climcopilot.tools.causal.koopman import koopman_causality
 from climcopilot.tools.causal.pcmci import run_pcmci
-from climcopilot.tools.causal.systems import linear_var, make_system
 from climcopilot.tools.registry import get_tool
 
 

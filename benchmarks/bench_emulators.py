@@ -16,8 +16,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from climcopilot.tools.emulators.catalog import get_system
 from climcopilot.tools.emulators.networks import RingCNN
-from climcopilot.tools.emulators.systems import cpu_threads, get_system
+from climcopilot.tools.emulators.systems import cpu_threads
 
 N, F, DT = 40, 8.0, 0.05
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from climcopilot.tools.causal.lorenz96 import lorenz96, lorenz96_truth
-from climcopilot.tools.causal.systems import make_system
+from climcopilot.tools.causal.known_graphs import lorenz96, lorenz96_truth, make_system
 
 
 def test_linear_var_truth_matches_least_squares_fit():

@@ -14,7 +14,7 @@ from climcopilot.tools.da.ensemble import (
 )
 from climcopilot.tools.da.inputs import TwinInput
 from climcopilot.tools.da.localization import GC_SCALE, gaspari_cohn, ring_distance
-from climcopilot.tools.da.observation import callable_obs, identity_obs, obs_from_sites
+from climcopilot.tools.da.operators import callable_obs, identity_obs, obs_from_sites
 from climcopilot.tools.da.particle import systematic_resample
 from climcopilot.tools.da.twin import build_setup, simulate_truth
 from climcopilot.tools.da.variational import Var4D, kalman_gain, symmetric_sqrt

@@ -4,12 +4,8 @@ import pytest
 import torch
 
 from climcopilot.tools.base import ToolError
-from climcopilot.tools.emulators.systems import (
-    DynamicalSystem,
-    get_system,
-    integrate,
-    resolve_device,
-)
+from climcopilot.tools.emulators.catalog import get_system
+from climcopilot.tools.emulators.systems import DynamicalSystem, integrate, resolve_device
 
 
 @pytest.mark.parametrize("name, dim", [("lorenz63", 3), ("lorenz96", 40),

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from climcopilot.tools.base import ToolContext, ToolError
+from climcopilot.tools.emulators.catalog import get_system
 from climcopilot.tools.emulators.hybrid import fit_ar1, r_squared, subgrid_tendency
-from climcopilot.tools.emulators.systems import get_system
 from climcopilot.tools.emulators.tools import hybrid
 
 

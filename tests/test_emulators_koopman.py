@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from climcopilot.tools.base import ToolContext, ToolError
+from climcopilot.tools.emulators.catalog import get_system
 from climcopilot.tools.emulators.simulate import simulate_states
-from climcopilot.tools.emulators.systems import cpu_threads, get_system
+from climcopilot.tools.emulators.systems import cpu_threads
 from climcopilot.tools.emulators.tools import train
 from climcopilot.tools.emulators.training import Emulator, load_emulator, train_emulator
 

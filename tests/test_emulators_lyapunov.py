@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from climcopilot.tools.base import ToolContext, ToolError
+from climcopilot.tools.emulators.catalog import get_system
 from climcopilot.tools.emulators.lyapunov import kaplan_yorke_dimension, lyapunov_spectrum
-from climcopilot.tools.emulators.systems import DynamicalSystem, cpu_threads, get_system
+from climcopilot.tools.emulators.systems import DynamicalSystem, cpu_threads
 from climcopilot.tools.emulators.tools import lyapunov
 from tests.conftest import run_cli
 

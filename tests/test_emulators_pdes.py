@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from climcopilot.tools.base import ToolContext, ToolError
+from climcopilot.tools.emulators.catalog import get_system
 from climcopilot.tools.emulators.lyapunov import lyapunov_spectrum
-from climcopilot.tools.emulators.systems import cpu_threads, get_system, integrate
+from climcopilot.tools.emulators.systems import cpu_threads, integrate
 from climcopilot.tools.emulators.tools import lyapunov, simulate
 
 

@@ -14,12 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from climcopilot.tools.plugins import (
-    contract_problems,
-    installed_points,
-    load,
-    read_local_plugin,
-)
+from climcopilot.tools.contract import contract_problems, load
+from climcopilot.tools.plugins import installed_points, read_local_plugin
 
 
 def install(site: Path, project: Path, name: str, entry: str) -> None:

@@ -147,7 +147,12 @@ class ToolContext:
 
 @dataclass(frozen=True)
 class Tool:
-    """A typed tool: ``func(args: input_model, ctx) -> result_model``; ``card`` is optional."""
+    """A typed tool: ``func(args: input_model, ctx) -> result_model``; ``card`` is optional.
+
+    What running it costs, declared by the tool itself: ``long_running`` (minutes: training,
+    sweeps, benchmarks), ``writes_files`` (beyond figures in the workspace), ``downloads``
+    (reaches the network). Front ends ask before such a step (:meth:`approval_reason`).
+    """
 
     name: str
     family: str
@@ -156,9 +161,28 @@ class Tool:
     result_model: type[ToolResult]
     func: Callable[[Any, ToolContext], ToolResult]
     card: KnowledgeCard | None = None
+    long_running: bool = False
+    writes_files: bool = False
+    downloads: bool = False
+
+    def approval_reason(self) -> str | None:
+        """Why a person may want to approve a call first (None: nothing to approve)."""
+        if self.downloads:
+            return f"{self.name} downloads files"
+        if self.long_running:
+            return f"{self.name} runs for minutes"
+        if self.writes_files:
+            return f"{self.name} writes files"
+        return None
 
     def validate(self, arguments: dict[str, Any]) -> BaseModel:
-        """Parse arguments into the input model; a ToolError says which field is wrong."""
+        """Parse arguments into the input model; a ToolError says which field is wrong, or
+        names the arguments the tool does not have and lists those it has."""
+        fields = self.input_model.model_fields
+        unknown = sorted(set(arguments) - set(fields))
+        if unknown:
+            raise ToolError(f"{self.name} has no argument {', '.join(map(repr, unknown))}; "
+                            f"its arguments: {', '.join(fields) or 'none'}")
         try:
             return self.input_model.model_validate(arguments)
         except ValidationError as exc:
@@ -193,12 +217,14 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}"
 
 
-def tool(name: str, family: str,
-         card: KnowledgeCard | None = None) -> Callable[[Callable], Tool]:
+def tool(name: str, family: str, card: KnowledgeCard | None = None, *,
+         long_running: bool = False, writes_files: bool = False,
+         downloads: bool = False) -> Callable[[Callable], Tool]:
     """Turn ``func(args: InputModel, ctx: ToolContext) -> ResultModel`` into a :class:`Tool`.
 
     The description is the function's docstring; the models come from its annotations;
-    ``card`` is an optional knowledge card (plugins: what it is, when to use it, references).
+    ``card`` is an optional knowledge card (plugins: what it is, when to use it, references);
+    the flags say what a call costs (see :class:`Tool`).
     """
     if not TOOL_NAME.match(name):
         raise ValueError(f"tool name {name!r} must look like 'family.verb' (lower case)")
@@ -210,6 +236,7 @@ def tool(name: str, family: str,
         if not (issubclass(input_model, BaseModel) and issubclass(result_model, ToolResult)):
             raise TypeError(f"{name}: annotate args with a BaseModel and return a ToolResult")
         return Tool(name=name, family=family, description=inspect.cleandoc(func.__doc__ or ""),
-                    input_model=input_model, result_model=result_model, func=func, card=card)
+                    input_model=input_model, result_model=result_model, func=func, card=card,
+                    long_running=long_running, writes_files=writes_files, downloads=downloads)
 
     return wrap

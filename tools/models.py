@@ -24,7 +24,8 @@ import torch
 from torch import Tensor, nn
 
 from climcopilot.tools.base import ToolError
-from climcopilot.tools.emulators.systems import get_system
+from climcopilot.tools.emulators.catalog import get_system
+from climcopilot.tools.plugins import MODEL_GROUP, one_line, plugin_points
 
 
 @runtime_checkable
@@ -121,16 +122,13 @@ class TorchModel:
 
 def builtin_systems() -> list[str]:
     """Names of the built-in systems (the ODEs and PDEs of :mod:`climcopilot.tools.emulators`)."""
-    from climcopilot.tools.emulators.pdes import PDE_SYSTEMS
-    from climcopilot.tools.emulators.systems import ODE_SYSTEMS
+    from climcopilot.tools.emulators.catalog import SYSTEMS
 
-    return [*ODE_SYSTEMS, *PDE_SYSTEMS]
+    return list(SYSTEMS)
 
 
 def known_models() -> list[str]:
     """Names :func:`resolve_model` accepts: built-in systems, then plugin models."""
-    from climcopilot.tools.plugins import MODEL_GROUP, plugin_points
-
     builtin = builtin_systems()
     plugins = [ep.name for ep in plugin_points(MODEL_GROUP) if ep.name not in builtin]
     return [*builtin, *dict.fromkeys(plugins)]
@@ -150,8 +148,6 @@ def build_model(name: str, factory: Callable[..., Model], params: dict[str, Any]
     except ToolError:
         raise
     except Exception as exc:  # the plugin's own failure, as one line
-        from climcopilot.tools.plugins import one_line
-
         raise ToolError(f"model {name!r} could not be built with {params}: {one_line(exc)}") \
             from None
     if not isinstance(model, Model):
@@ -163,8 +159,6 @@ def build_model(name: str, factory: Callable[..., Model], params: dict[str, Any]
 def resolve_model(name: str, **params: Any) -> Model:
     """The model called ``name`` with parameters ``params``: a built-in system (get_system),
     else a plugin model; an unknown name is a ToolError listing the known ones."""
-    from climcopilot.tools.plugins import MODEL_GROUP, one_line, plugin_points
-
     if name in builtin_systems():
         return get_system(name, **params)
     point = next((ep for ep in plugin_points(MODEL_GROUP) if ep.name == name), None)

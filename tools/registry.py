@@ -15,7 +15,8 @@ from functools import lru_cache
 from types import ModuleType
 
 from climcopilot.tools.base import Tool, ToolError
-from climcopilot.tools.plugins import installed_points, load, local_plugins
+from climcopilot.tools.contract import load
+from climcopilot.tools.plugins import installed_points, local_plugins
 
 BUILTIN_MODULES = (
     "climcopilot.tools.data.bundled",

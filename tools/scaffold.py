@@ -42,7 +42,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from climcopilot.tools.base import (
+from climcopilot.tools.sdk import (
     Check,
     KnowledgeCard,
     ToolContext,
@@ -98,7 +98,7 @@ import math
 import torch
 from torch import Tensor
 
-from climcopilot.tools.base import KnowledgeCard
+from climcopilot.tools.sdk import KnowledgeCard
 
 
 class Relaxation:
@@ -137,9 +137,7 @@ import math
 
 import torch
 
-from climcopilot.tools.base import ToolContext
-from climcopilot.tools.models import resolve_model
-from climcopilot.tools.registry import get_tool
+from climcopilot.tools.sdk import ToolContext, get_tool, resolve_model
 
 
 def test_relaxation_after_one_time_scale_is_x0_over_e(tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from l96_emulator.network import RingCNN
 
-from climcopilot.tools.emulators.systems import get_system, integrate
+from climcopilot.tools.sdk import get_system, integrate
 
 WEIGHTS = Path(__file__).parent / "l96_emulator" / "weights.pt"
 

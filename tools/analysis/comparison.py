@@ -19,7 +19,7 @@ from climcopilot.tools.viz.taylor import taylor_figure
 
 
 @dataclass(frozen=True)
-class Skill:
+class FieldStats:
     """Statistics of a candidate against a reference, in the data's units (ratios in 1)."""
 
     bias: float
@@ -31,7 +31,7 @@ class Skill:
     centred_rmse: float
 
 
-def skill(candidate: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> Skill:
+def field_stats(candidate: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> FieldStats:
     """Weighted statistics over the points where both are finite (arrays of one shape)."""
     ok = np.isfinite(candidate) & np.isfinite(reference) & (weights > 0)
     if ok.sum() < 3:
@@ -40,7 +40,7 @@ def skill(candidate: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> 
     fm, rm = np.dot(w, f), np.dot(w, r)
     sf, sr = np.sqrt(np.dot(w, (f - fm) ** 2)), np.sqrt(np.dot(w, (r - rm) ** 2))
     corr = float(np.dot(w, (f - fm) * (r - rm)) / (sf * sr)) if sf * sr > 0 else float("nan")
-    return Skill(bias=float(fm - rm), rmse=float(np.sqrt(np.dot(w, (f - r) ** 2))),
+    return FieldStats(bias=float(fm - rm), rmse=float(np.sqrt(np.dot(w, (f - r) ** 2))),
                  correlation=corr, std_candidate=float(sf), std_reference=float(sr),
                  std_ratio=float(sf / sr) if sr > 0 else float("nan"),
                  centred_rmse=float(np.sqrt(np.dot(w, ((f - fm) - (r - rm)) ** 2))))
@@ -87,7 +87,7 @@ def compare(args: CompareInput, ctx: ToolContext) -> CompareResult:
     stats = {}
     for name in models[args.dim].values:
         cand = models.sel({args.dim: name})
-        stats[str(name)] = skill(cand.transpose(*reference.dims).values, ref,
+        stats[str(name)] = field_stats(cand.transpose(*reference.dims).values, ref,
                                  _weights(reference))
     rmse = {k: s.rmse for k, s in stats.items()}
     best, worst = min(rmse, key=rmse.get), max(rmse, key=rmse.get)

@@ -10,10 +10,10 @@ import numpy as np
 
 from climcopilot.tools.causal.granger import pairwise_granger, var_granger
 from climcopilot.tools.causal.graph import LaggedGraph
+from climcopilot.tools.causal.known_graphs import BenchmarkData, make_system, rossler
 from climcopilot.tools.causal.koopman import koopman_causality
 from climcopilot.tools.causal.metrics import graph_metrics
 from climcopilot.tools.causal.pcmci import run_pcmci
-from climcopilot.tools.causal.systems import BenchmarkData, make_system, rossler
 
 MethodName = Literal["pcmci", "pcmci_cmiknn", "pcmciplus", "granger_var", "granger_pairwise",
                      "koopman"]

@@ -11,8 +11,8 @@ import xarray as xr
 from climcopilot.tools.analysis.series import align_all
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.causal.graph import LaggedGraph, Link
-from climcopilot.tools.causal.inputs import check_series
 from climcopilot.tools.causal.pcmci import run_pcmci
+from climcopilot.tools.causal.series_table import check_series
 
 
 @dataclass

@@ -7,9 +7,9 @@ import xarray as xr
 from pydantic import BaseModel, Field
 
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult
-from climcopilot.tools.causal.inputs import check_series
 from climcopilot.tools.causal.pcmci import run_pcmci
 from climcopilot.tools.causal.plots import plot_precursor_map
+from climcopilot.tools.causal.series_table import check_series
 
 
 class Precursor(BaseModel):

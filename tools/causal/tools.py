@@ -3,7 +3,7 @@ causal.koopman, causal.benchmark and causal.field_drivers."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import xarray as xr
@@ -23,16 +23,24 @@ from climcopilot.tools.causal.drivers import find_drivers
 from climcopilot.tools.causal.fields import FieldDriversResult, find_field_drivers
 from climcopilot.tools.causal.granger import pairwise_granger, var_granger
 from climcopilot.tools.causal.graph import LaggedGraph, Link
-from climcopilot.tools.causal.inputs import check_series, series_from_handles, series_from_lists
+from climcopilot.tools.causal.known_graphs import BenchmarkData, make_system
 from climcopilot.tools.causal.koopman import koopman_causality
 from climcopilot.tools.causal.metrics import graph_metrics
 from climcopilot.tools.causal.pcmci import CITest, run_pcmci
 from climcopilot.tools.causal.plots import plot_graph
-from climcopilot.tools.causal.systems import BenchmarkData, make_system
+from climcopilot.tools.causal.series_table import (
+    check_series,
+    series_from_handles,
+    series_from_lists,
+)
+from climcopilot.tools.causal.vocabulary import TERMS
 from climcopilot.tools.data.bundled import BUNDLED, find_bundled
+from climcopilot.tools.vocabulary import aliased
 
-SystemName = Literal["linear_var", "coupled_logistic", "rossler", "rossler_weak_chain",
-                     "rossler_uncoupled", "lorenz96", "tigramite_tutorial"]
+SystemName = Annotated[Literal["linear_var", "coupled_logistic", "rossler", "rossler_weak_chain",
+                               "rossler_uncoupled", "lorenz96", "tigramite_tutorial"],
+                       aliased(t for t in TERMS if t.kind == "causal_system")]
+"""A benchmark system by its key, or any alias of :mod:`.vocabulary`."""
 
 
 class SeriesInput(BaseModel):
@@ -335,7 +343,7 @@ class BenchmarkResult(ToolResult):
                             "pairwise Granger's: higher, tie or lower")
 
 
-@tool("causal.benchmark", family="causal")
+@tool("causal.benchmark", family="causal", long_running=True)
 def benchmark(args: BenchmarkInput, ctx: ToolContext) -> BenchmarkResult:
     """Score causal-discovery methods on systems with known causal graphs.
 

@@ -15,7 +15,7 @@ from torch import Tensor
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.da.experiment import Trace, TwinSetup, ensemble_spread
 from climcopilot.tools.da.localization import gaspari_cohn, ring_distance
-from climcopilot.tools.da.observation import ObsOperator
+from climcopilot.tools.da.operators import ObsOperator
 from climcopilot.tools.models import describe_model, model_positions
 
 

@@ -9,7 +9,7 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from climcopilot.tools.da.observation import ObsOperator
+from climcopilot.tools.da.operators import ObsOperator
 from climcopilot.tools.emulators.systems import integrate
 from climcopilot.tools.models import Model, describe_model
 

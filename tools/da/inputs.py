@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from climcopilot.tools.da.vocabulary import TERMS as METHOD_TERMS
+from climcopilot.tools.emulators.vocabulary import TERMS as SYSTEM_TERMS
+from climcopilot.tools.vocabulary import aliased
+
 ModelParams = dict[str, int | float | bool | str]
-MethodName = Literal["oi", "3dvar", "4dvar", "enkf", "etkf", "denkf", "letkf", "pf"]
+MethodName = Annotated[Literal["oi", "3dvar", "4dvar", "enkf", "etkf", "denkf", "letkf", "pf"],
+                      aliased(METHOD_TERMS)]
+"""A DA method by its key; any alias of :mod:`.vocabulary` is accepted ("3D-Var", "var3d")."""
 INFLATED_METHODS = ("enkf", "etkf", "denkf", "letkf")  # take infl
 ROTATED_METHODS = ("etkf", "letkf")  # take rot
 ENSEMBLE_METHODS = (*INFLATED_METHODS, "pf")  # take N
@@ -18,7 +24,7 @@ class ExperimentInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    system: str = Field("lorenz96", min_length=1,
+    system: Annotated[str, aliased(SYSTEM_TERMS)] = Field("lorenz96", min_length=1,
                         description="model of the truth (and the forecasts unless "
                                     "forecast_model is given): lorenz63, lorenz96, "
                                     "lorenz96_two_scale, or a plugin model's name")

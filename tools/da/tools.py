@@ -157,7 +157,7 @@ def plot_sweep(medians: pd.DataFrame, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-@tool("da.sweep", family="da")
+@tool("da.sweep", family="da", long_running=True)
 def sweep(args: SweepInput, ctx: ToolContext) -> SweepResult:
     """Run a grid of data-assimilation twin experiments (methods x ensemble sizes Ns x
     inflations infls x seeds) in parallel on Dask: a LocalCluster of n_workers processes, or

@@ -18,7 +18,7 @@ from climcopilot.tools.da.inputs import (
     ExperimentInput,
     TwinInput,
 )
-from climcopilot.tools.da.observation import obs_from_sites
+from climcopilot.tools.da.operators import obs_from_sites
 from climcopilot.tools.da.particle import BootstrapPF
 from climcopilot.tools.da.variational import OptimalInterpolation, Var3D, Var4D
 from climcopilot.tools.emulators.systems import cpu_threads, integrate, resolve_device

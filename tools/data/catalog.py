@@ -20,8 +20,9 @@ from pydantic import BaseModel
 
 from climcopilot.tools.analysis.regions import REGIONS, Region, parse_region
 from climcopilot.tools.base import ToolError
-from climcopilot.tools.data.bundled import BUNDLED, plain
+from climcopilot.tools.data.bundled import BUNDLED
 from climcopilot.tools.data.cmip6 import SAMPLE_LICENSE, sample_root, scan_cmip6_tree
+from climcopilot.tools.vocabulary import plain
 
 Kind = Literal["series", "file", "directory", "collection"]
 CMIP6_SAMPLE = "cmip6-sample"

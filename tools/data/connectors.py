@@ -84,7 +84,7 @@ class Era5Input(BaseModel):
     name: str = Field("era5", description="catalog key of the downloaded file")
 
 
-@tool("data.fetch_era5", family="data")
+@tool("data.fetch_era5", family="data", downloads=True, writes_files=True)
 def fetch_era5(args: Era5Input, ctx: ToolContext) -> DownloadResult:
     """Download ERA5 (monthly means by default) from the Copernicus Climate Data Store with
     cdsapi (needs network and CDS credentials) and register the NetCDF file in the catalog."""
@@ -129,7 +129,7 @@ class Cmip6CloudResult(ToolResult):
     dims: dict[str, int]
 
 
-@tool("data.open_cmip6_cloud", family="data")
+@tool("data.open_cmip6_cloud", family="data", downloads=True)
 def open_cmip6_cloud(args: Cmip6CloudInput, ctx: ToolContext) -> Cmip6CloudResult:
     """Open one CMIP6 model run from an intake-esm catalog of cloud Zarr stores (Pangeo's by
     default; needs network, intake-esm and gcsfs), lazily, within a size budget."""
@@ -164,7 +164,7 @@ class HfFileInput(BaseModel):
     name: str = Field("climsim", description="catalog key of the downloaded file")
 
 
-@tool("data.fetch_hf_file", family="data")
+@tool("data.fetch_hf_file", family="data", downloads=True, writes_files=True)
 def fetch_hf_file(args: HfFileInput, ctx: ToolContext) -> DownloadResult:
     """Download one NetCDF file of a Hugging Face dataset (ClimSim low-res by default; needs
     network and huggingface_hub) and register it in the catalog."""

@@ -75,7 +75,7 @@ class ModelForecaster:
 
 
 @dataclass
-class Skill:
+class ForecastSkill:
     """Scores per lead (index 0 = lead 0; leads in MTU) and the long-run climate comparison."""
 
     leads: Tensor  # (n_leads + 1,) MTU
@@ -129,7 +129,7 @@ def free_run(emulator: Forecaster, x0: Tensor, n_steps: int,
 
 
 def evaluate_skill(emulator: Forecaster, system: DynamicalSystem, dt: float, *, n_leads: int,
-                   n_starts: int, climate_duration: float, seed: int) -> Skill:
+                   n_starts: int, climate_duration: float, seed: int) -> ForecastSkill:
     """Skill of ``emulator`` on ``system`` (time step ``dt``) for leads 0..n_leads x tau; the
     states start after twice the system's default spin-up. The free run runs away at |x| >
     1e3 climatological std + |climatological mean|."""
@@ -150,7 +150,7 @@ def evaluate_skill(emulator: Forecaster, system: DynamicalSystem, dt: float, *, 
     limit = 1e3 * clim_std + abs(float(climate.mean()))
     emulated, blow_up = free_run(emulator, climate[:, 0], climate.shape[1] - 1, limit)
     emulated_std = float((emulated - emulated.mean((0, 1))).pow(2).mean().sqrt())
-    return Skill(
+    return ForecastSkill(
         leads=leads, rmse=rmse, rmse_persistence=spatial_rmse(persistence, truth),
         rmse_climatology=spatial_rmse(climatology, truth),
         acc=anomaly_correlation(forecast, truth, variable_mean),

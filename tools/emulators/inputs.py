@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SystemName = Literal["lorenz63", "lorenz96", "lorenz96_two_scale", "kuramoto_sivashinsky",
-                     "kolmogorov"]
+from climcopilot.tools.emulators.vocabulary import TERMS
+from climcopilot.tools.vocabulary import aliased
+
+SystemName = Annotated[Literal["lorenz63", "lorenz96", "lorenz96_two_scale",
+                               "kuramoto_sivashinsky", "kolmogorov"], aliased(TERMS)]
+"""A built-in system by its key; any alias of :mod:`.vocabulary` is accepted ("L96", "KS")."""
 PARAMETER_NAMES = ("N", "F", "sigma", "rho", "beta", "K", "J", "h", "b", "c", "L", "Re",
                    "forcing_wavenumber", "drag")
 

@@ -258,23 +258,6 @@ ODE_SYSTEMS: dict[str, type[DynamicalSystem]] = {
 }
 
 
-def get_system(name: str, **params) -> DynamicalSystem:
-    """The system called ``name`` (an ODE here or a PDE of :mod:`.pdes`) with its parameters
-    overridden by ``params``."""
-    from climcopilot.tools.emulators.pdes import PDE_SYSTEMS  # pdes imports this module
-
-    systems = {**ODE_SYSTEMS, **PDE_SYSTEMS}
-    if name not in systems:
-        raise ToolError(f"unknown system {name!r}; known: {', '.join(systems)}")
-    cls = systems[name]
-    allowed = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise ToolError(f"{name} has no parameter {', '.join(unknown)}; "
-                        f"its parameters: {', '.join(allowed)}")
-    return cls(**params)
-
-
 def integrate(system: DynamicalSystem, x0: Tensor, dt: float, n_steps: int,
               every: int = 1) -> Tensor:
     """RK4 trajectory from ``x0`` (..., dim): states at steps 0, every, 2*every, ...

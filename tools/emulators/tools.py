@@ -27,7 +27,7 @@ from climcopilot.tools.emulators.inputs import (
 if TYPE_CHECKING:
     from torch import Tensor
 
-    from climcopilot.tools.emulators.evaluation import Forecaster, Skill
+    from climcopilot.tools.emulators.evaluation import Forecaster, ForecastSkill
     from climcopilot.tools.emulators.hybrid import HybridOutcome
     from climcopilot.tools.emulators.lyapunov import LyapunovSpectrum
     from climcopilot.tools.emulators.systems import DynamicalSystem
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 def build_system(spec: SystemSpec) -> tuple[DynamicalSystem, float]:
     """The system named in ``spec`` and its RK4 step (MTU)."""
-    from climcopilot.tools.emulators.systems import get_system
+    from climcopilot.tools.emulators.catalog import get_system
 
     system = get_system(spec.system, **spec.system_params())
     return system, spec.dt if spec.dt is not None else system.default_dt
@@ -199,8 +199,8 @@ def training_data(args: TrainInput,
                   ctx: ToolContext) -> tuple[DynamicalSystem, float, float, Tensor]:
     """The system, its RK4 step (MTU), the sampling interval tau (MTU) and the training states
     (members, time, dim)."""
+    from climcopilot.tools.emulators.catalog import get_system
     from climcopilot.tools.emulators.simulate import dataset_to_states, simulate_states
-    from climcopilot.tools.emulators.systems import get_system
 
     if args.dataset is None:
         system, dt = build_system(args)
@@ -216,7 +216,7 @@ def training_data(args: TrainInput,
             dataset_to_states(ds))
 
 
-@tool("emulators.train", family="emulators")
+@tool("emulators.train", family="emulators", long_running=True)
 def train(args: TrainInput, ctx: ToolContext) -> TrainResult:
     """Train a neural emulator of a chaotic system on simulated data (a Dataset from
     emulators.simulate, or simulated here): kind 'cnn' (x(t + tau) = x(t) + net(x(t)), local
@@ -289,7 +289,7 @@ class EvaluateResult(ToolResult):
     acc: list[float]
 
 
-def plot_skill(skill: Skill, lyapunov_time: float, title: str, path: Path) -> None:
+def plot_skill(skill: ForecastSkill, lyapunov_time: float, title: str, path: Path) -> None:
     """RMSE and ACC against lead time in Lyapunov times, with the references."""
     from climcopilot.tools.emulators.evaluation import VALID_THRESHOLD
 
@@ -328,8 +328,8 @@ class Scored(NamedTuple):
 def scored(args: EvaluateInput, ctx: ToolContext) -> Scored:
     """The emulator under ``args.model`` on its trained system, or ``args.forecast_model`` on
     ``args.system`` (stepped by the model's default dt; the truth's dt divides it)."""
+    from climcopilot.tools.emulators.catalog import get_system
     from climcopilot.tools.emulators.evaluation import ModelForecaster
-    from climcopilot.tools.emulators.systems import get_system
     from climcopilot.tools.emulators.training import Emulator
     from climcopilot.tools.models import describe_model, resolve_model
 
@@ -474,7 +474,7 @@ def plot_hybrid(outcome: HybridOutcome, title: str, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-@tool("emulators.hybrid", family="emulators")
+@tool("emulators.hybrid", family="emulators", long_running=True)
 def hybrid(args: HybridInput, ctx: ToolContext) -> HybridResult:
     """Learn the subgrid tendency of the slow variables of two-scale Lorenz-96 (U_k = -(hc/b)
     sum_j Y_jk) as a small network g(X_k), then run the one-level Lorenz-96 with it online:
@@ -482,8 +482,9 @@ def hybrid(args: HybridInput, ctx: ToolContext) -> HybridResult:
     residuals; Arnold et al. 2013), and without any closure for reference. Returns the offline
     R^2 on an independent truth run, each run's stability (time to blow-up) and climate drift
     (mean difference, std ratio, Wasserstein distance of X against the truth), and a figure."""
+    from climcopilot.tools.emulators.catalog import get_system
     from climcopilot.tools.emulators.hybrid import run_hybrid
-    from climcopilot.tools.emulators.systems import cpu_threads, get_system
+    from climcopilot.tools.emulators.systems import cpu_threads
 
     system = get_system("lorenz96_two_scale", **args.system_params())
     with cpu_threads(1):

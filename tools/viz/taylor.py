@@ -11,7 +11,7 @@ from climcopilot.tools.base import ToolContext
 
 
 def taylor_figure(ctx: ToolContext, stats: Mapping, title: str, units: str) -> str:
-    """Save a Taylor diagram of ``stats`` ({name: Skill}) and return its path."""
+    """Save a Taylor diagram of ``stats`` ({name: FieldStats}) and return its path."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.5, 6))

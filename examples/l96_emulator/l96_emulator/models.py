@@ -7,8 +7,7 @@ from pathlib import Path
 
 import torch
 
-from climcopilot.tools.base import KnowledgeCard, ValidRange
-from climcopilot.tools.models import TorchModel
+from climcopilot.tools.sdk import KnowledgeCard, TorchModel, ValidRange
 from l96_emulator.network import RingCNN
 
 WEIGHTS = Path(__file__).with_name("weights.pt")

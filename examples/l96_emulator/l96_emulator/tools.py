@@ -5,8 +5,17 @@ from __future__ import annotations
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from climcopilot.tools.base import Check, KnowledgeCard, ToolContext, ToolResult, ValidRange, tool
-from climcopilot.tools.emulators.systems import cpu_threads, get_system, integrate
+from climcopilot.tools.sdk import (
+    Check,
+    KnowledgeCard,
+    ToolContext,
+    ToolResult,
+    ValidRange,
+    cpu_threads,
+    get_system,
+    integrate,
+    tool,
+)
 from l96_emulator.models import DT, l96_cnn
 
 TENDENCY_TOLERANCE = 0.05  # relative RMS tendency error the emulator was trained to beat
