@@ -47,12 +47,46 @@ class Expected(BaseModel):
     source: str = Field(min_length=3, description="where the expected value comes from")
 
 
+QUANTITIES = (
+    "correlation", "lag_correlation", "trend", "rate", "seasonal_cycle", "dominant_period",
+    "eof_share", "pc_correlation", "autocorrelation", "extreme_year", "range", "mean", "std",
+    "period_difference", "analysis_rmse", "method_comparison", "lyapunov_exponent",
+    "kaplan_yorke_dimension", "doubling_time", "exponent_sum", "causal_links",
+    "causal_direction", "drivers", "emulator_skill", "closure_stability", "kinetic_energy",
+    "model_spread")
+"""What a question may ask for (the question spec's ``quantity``)."""
+
+
+class Constraints(BaseModel):
+    """What the question spec must hold, and every step of a right answer applies: the
+    ``quantity`` asked, the ``subjects`` named (series, field, system or method keys), the
+    ``periods`` ([first, last] years), the ``season`` (month letters, e.g. "JJAS", "DJF"),
+    the ``transforms`` in order ("detrend", "anomalies", "running_mean:3", "annual_mean",
+    "seasonal_mean", "standardize") and the ``settings`` (tool argument names, e.g. F, N, dko,
+    obs_sites, infl, tau_max, component)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: str | None = None
+    subjects: list[str] = Field(default_factory=list)
+    periods: list[tuple[int, int]] = Field(default_factory=list)
+    season: str | None = Field(None, pattern=r"^[JFMASOND]{1,12}$")
+    transforms: list[str] = Field(default_factory=list)
+    settings: dict[str, float | int | str | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_quantity(self) -> Constraints:
+        if self.quantity is not None and self.quantity not in QUANTITIES:
+            raise ValueError(f"quantity {self.quantity!r} is not one of {', '.join(QUANTITIES)}")
+        return self
+
+
 class Task(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     level: int = Field(ge=1, le=4)
-    family: Literal["data", "da", "emulators", "causal"]
+    family: Literal["data", "da", "emulators", "causal", "hybrid"]
     question: str = Field(min_length=5)
     expected: dict[str, Expected] = Field(default_factory=dict)
     expected_tools: list[str] = Field(default_factory=list)
@@ -63,6 +97,10 @@ class Task(BaseModel):
     smoke: bool = False
     checker: str | None = Field(None, description="'module:function' giving partial credit "
                                 "(evals/checkers.py)")
+    history: list[str] = Field(default_factory=list, description="questions asked before in "
+                               "the same session: this task's question is their follow-up")
+    constraints: Constraints | None = Field(None, description="what the question spec must "
+                                            "hold and the steps must apply")
 
     @model_validator(mode="after")
     def _something_to_check(self) -> Task:
