@@ -2,40 +2,43 @@
 
 Layout under ``$CLIMCOPILOT_HOME/memory``:
 
-- ``journal.jsonl``: every record as written (one JSON line each; a later line with the same id
-  replaces an earlier one, ``{"kind": "forget", "id": ...}`` removes it). The journal is the
-  source of truth: appends happen under an exclusive file lock, so several processes can write
-  at once and lose nothing, and a line cut short by a crash is dropped on the next open.
-- ``index/``: the chromadb store (embedder passed explicitly: the bundled MiniLM), a cache of
-  the journal. It catches up with the journal on open; if it cannot be opened it is moved aside
-  (never deleted) and rebuilt from the journal.
-- ``meta.json``: the schema version; older stores are migrated on open.
+- ``journal.jsonl``: the source of truth (:mod:`~climcopilot.knowledge.journal`): appends under
+  a file lock, bad lines quarantined in ``quarantine.jsonl``, a backup before any rewrite.
+- ``index/``: the chromadb store (:mod:`~climcopilot.knowledge.index`), derived from the
+  journal: it catches up with the journal on open, is moved aside and rebuilt if it cannot be
+  read, and holds a copy of every record, so that records the journal lost (emptied, removed,
+  lines quarantined) are restored into it rather than purged from the index.
+- ``meta.json``: the schema version (older stores are migrated on open, with a backup) and
+  whether the index holds record copies (stores from before are filled in once).
+
+Every update (``add``, ``count_skill``, ``put``, ``forget``) reads the journal's tail under the
+lock first, so that concurrent read-modify-write updates from several processes add up.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import re
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timezone
+from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter, ValidationError
+from climcopilot.knowledge.errors import MemoryStoreError
+from climcopilot.knowledge.journal import Forget, Journal, QuarantinedLine
+from climcopilot.knowledge.records import (
+    SCHEMA_VERSION,
+    Finding,
+    Skill,
+    absurd_values,
+    now,
+    parse_record,
+)
 
-from climcopilot.knowledge.embedder import MiniLMEmbedding, embed
-from climcopilot.knowledge.records import SCHEMA_VERSION, Finding, Record, Skill
+if TYPE_CHECKING:
+    from climcopilot.knowledge.index import VectorIndex
 
-RECORDS = TypeAdapter(Record)
 KEY_TOKEN = re.compile(r"\b(?:[A-Z][\w+-]*[A-Z0-9][\w+-]*|[\w-]*\d[\w-]*)\b")
 KEYWORD_WEIGHT = 0.25  # score bonus for containing all the query's acronyms and numbers
-
-
-class MemoryStoreError(RuntimeError):
-    """The store cannot be opened or written; the message says what to do."""
 
 
 def key_tokens(text: str) -> list[str]:
@@ -53,144 +56,161 @@ def _migrate(record: dict[str, Any], version: int) -> dict[str, Any]:
 
 class Memory:
     """Findings and skills in a journal plus a chromadb index, searched by meaning and by
-    keyword."""
+    keyword.
+
+    ``restored`` counts the records this open restored into the journal from the index,
+    ``unrestorable`` the index entries the journal lost that had no copy to restore from,
+    ``broken_index`` says why the index was rebuilt (None if it was not);
+    :attr:`quarantined` and :meth:`integrity_summary` report the journal's bad lines.
+    """
 
     def __init__(self, home: Path) -> None:
         self.path = Path(home) / "memory"
-        self.journal = self.path / "journal.jsonl"
-        self.broken_index: str | None = None  # why the index was rebuilt, if it was
+        self.journal = Journal(self.path)
+        self.broken_index: str | None = None
+        self.restored = 0
+        self.unrestorable = 0
+        self._documents: dict[str, tuple[int, list[tuple[str, str]]]] = {}
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            with self._locked():
-                self._check_schema()
-                self.records = self._read_journal()
-                self._open_index()
+            with self.journal.locked():
+                meta = self._check_schema()
+                self.journal.catch_up()
+                self._open_index(meta)
         except OSError as exc:
             raise MemoryStoreError(f"cannot write the memory store at {self.path} "
                                    f"({exc.strerror or exc}); fix its permissions or point "
                                    "CLIMCOPILOT_HOME elsewhere") from None
 
-    # -- storage ---------------------------------------------------------------------------
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with open(self.path / ".lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    @property
+    def records(self) -> dict[str, Finding | Skill]:
+        """The current records by id (as of this process's last read of the journal)."""
+        return self.journal.records
 
-    def _check_schema(self) -> None:
+    # -- opening (under the lock) ------------------------------------------------------------
+    def _check_schema(self) -> dict[str, Any]:
+        """meta.json's content, after migrating an older journal (a backup is kept)."""
         meta_path = self.path / "meta.json"
-        version = SCHEMA_VERSION if not self.journal.exists() else 1
+        meta: dict[str, Any] = {"schema_version": 1 if self.journal.path.exists()
+                                else SCHEMA_VERSION}
         if meta_path.exists():
             try:
-                version = int(json.loads(meta_path.read_text())["schema_version"])
+                meta = json.loads(meta_path.read_text())
+                int(meta["schema_version"])
             except (ValueError, KeyError, TypeError):
                 raise MemoryStoreError(f"{meta_path} is unreadable; restore it or move the "
                                        "store aside") from None
+        version = int(meta["schema_version"])
         if version > SCHEMA_VERSION:
             raise MemoryStoreError(f"the store at {self.path} has schema {version}, newer than "
                                    f"this ClimCopilot ({SCHEMA_VERSION}); upgrade climcopilot")
-        if version < SCHEMA_VERSION and self.journal.exists():
-            lines = [json.loads(x) for x in self.journal.read_text().splitlines() if x.strip()]
-            backup = self.journal.with_suffix(f".v{version}.jsonl")
-            shutil.copy2(self.journal, backup)
-            self.journal.write_text("".join(json.dumps(_migrate(r, version)) + "\n"
-                                            for r in lines))
-            shutil.rmtree(self.path / "index", ignore_errors=True)
-        meta_path.write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
+        if version < SCHEMA_VERSION and self.journal.path.exists():
+            self.journal.rewrite([_migrated_line(raw, version) for raw in
+                                  self.journal.path.read_bytes().split(b"\n") if raw.strip()],
+                                 backup=self.journal.path.with_suffix(f".v{version}.jsonl"))
+            meta.pop("index_copies", None)  # the index's copies are refreshed on opening it
+        meta["schema_version"] = SCHEMA_VERSION
+        meta_path.write_text(json.dumps(meta))
+        return meta
 
-    def _read_journal(self) -> dict[str, Finding | Skill]:
-        """Current records by id; a last line cut short by a crash is removed."""
-        records: dict[str, Finding | Skill] = {}
-        if not self.journal.exists():
-            return records
-        data = self.journal.read_bytes()
-        if data and not data.endswith(b"\n"):  # an unfinished append: never acknowledged
-            data = data[: data.rfind(b"\n") + 1]
-            self.journal.write_bytes(data)
-        for line in data.decode().splitlines():
-            item = json.loads(line)
-            if item.get("kind") == "forget":
-                records.pop(item["id"], None)
-            else:
-                record = RECORDS.validate_python(item)
-                records[record.id] = record
-        return records
+    def _open_index(self, meta: dict[str, Any]) -> None:
+        from climcopilot.knowledge.index import VectorIndex
 
-    def _append(self, items: list[dict[str, Any]]) -> None:
-        with open(self.journal, "a") as f:
-            f.write("".join(json.dumps(item) + "\n" for item in items))
+        self.index: VectorIndex
+        self.index, self.broken_index = VectorIndex.open(self.path / "index")
+        indexed = self._restore_lost()
+        forgotten = [i for i in indexed if i in self.journal.mentioned and i not in self.records]
+        if forgotten:
+            self.index.delete(forgotten)
+        self.index.upsert([r for i, r in self.records.items() if i not in indexed])
+        if not meta.get("index_copies"):  # a store from before the index held record copies
+            self.index.update_copies([r for i, r in self.records.items() if i in indexed])
+            meta["index_copies"] = True
+            (self.path / "meta.json").write_text(json.dumps(meta))
 
-    def _open_index(self, retry: bool = True) -> None:
-        import chromadb
-        from chromadb.api.client import SharedSystemClient
-        from chromadb.config import Settings
+    def _restore_lost(self) -> set[str]:
+        """Append to the journal the index's records it never mentioned (it lost them); returns
+        the indexed ids."""
+        indexed = self.index.ids()
+        lost = [i for i in indexed if i not in self.journal.mentioned]
+        if not lost:
+            return indexed
+        restored = []
+        for item in self.index.copies(lost).values():
+            try:
+                restored.append(parse_record(item))
+            except ValueError:
+                continue
+        self.journal.append(restored)
+        self.restored += len(restored)
+        self.unrestorable = len(lost) - len(restored)
+        return indexed
 
-        index = self.path / "index"
-        # A store opened earlier in this process is cached by chromadb and misses what other
-        # processes wrote since (its search then fails): always open the index afresh.
-        SharedSystemClient._identifier_to_system.pop(str(index), None)
-        try:
-            client = chromadb.PersistentClient(path=str(index),
-                                               settings=Settings(anonymized_telemetry=False))
-            self.collections = {
-                kind: client.get_or_create_collection(
-                    kind + "s", embedding_function=MiniLMEmbedding(),
-                    metadata={"hnsw:space": "cosine"})
-                for kind in ("finding", "skill")}
-            indexed = {i for c in self.collections.values() for i in c.get(include=[])["ids"]}
-        except Exception as exc:  # an index that cannot be read is moved aside and rebuilt
-            if not retry:
-                raise MemoryStoreError(f"cannot open the memory index in {index}: {exc}") from None
-            SharedSystemClient.clear_system_cache()  # forget the half-opened broken store
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-            aside = self.path / f"index.corrupt-{stamp}"
-            shutil.move(str(index), str(aside))
-            self.broken_index = f"{type(exc).__name__}: {exc}; moved to {aside}"
-            return self._open_index(retry=False)
-        stale = list(indexed - set(self.records))
-        if stale:
-            for collection in self.collections.values():
-                collection.delete(ids=stale)
-        self._index([r for i, r in self.records.items() if i not in indexed])
+    def _catch_up(self) -> None:
+        """Read what other processes wrote (under the lock); a journal replaced, shortened or
+        removed since is read afresh and what it lost restored from the index."""
+        if self.journal.catch_up():
+            self._restore_lost()
 
-    def _index(self, records: list[Finding | Skill]) -> None:
-        for kind in ("finding", "skill"):
-            batch = [r for r in records if r.kind == kind]
-            for start in range(0, len(batch), 256):
-                part = batch[start:start + 256]
-                self.collections[kind].upsert(
-                    ids=[r.id for r in part], documents=[r.document() for r in part],
-                    metadatas=[{"key": r.key} for r in part])
-
-    # -- writing ---------------------------------------------------------------------------
+    # -- writing -----------------------------------------------------------------------------
     def put(self, record: Finding | Skill) -> str:
         """Store (or replace, same id) a record; returns its id."""
-        with self._locked():
-            self._append([record.model_dump()])
-            self.records[record.id] = record
-            self._index([record])
+        _refuse_absurd(record)
+        with self.journal.locked():
+            self._catch_up()
+            self._write([record])
         return record.id
 
+    def _write(self, records: list[Finding | Skill]) -> None:
+        self.journal.append(records)
+        self.index.upsert(records)
+
+    def _rewrite_counts(self, record: Finding | Skill) -> None:
+        """Store a new version of a record whose document is unchanged (no new embedding)."""
+        self.journal.append([record])
+        self.index.update_copies([record])
+
     def add(self, finding: Finding) -> str:
-        """Store a finding, merging it into an earlier one with the same key and values."""
-        earlier = self.same_key(finding)
-        if earlier is not None and contradiction(earlier, finding) is None:
-            merged = earlier.model_copy(update={"seen": earlier.seen + 1})
-            return self.put(merged)
-        return self.put(finding)
+        """Store a finding, or merge it into the most confirmed earlier finding with the same
+        key and agreeing values (its ``seen`` grows by one); returns the stored id."""
+        _refuse_absurd(finding)
+        with self.journal.locked():
+            self._catch_up()
+            earlier = self.same_key(finding)
+            if earlier is not None and contradiction(earlier, finding) is None:
+                self._rewrite_counts(earlier.model_copy(update={"seen": earlier.seen + 1}))
+                return earlier.id
+            self._write([finding])
+        return finding.id
+
+    def count_skill(self, key: str, *, pattern: str, brain: str, plan: dict[str, Any],
+                    success: bool) -> Skill | None:
+        """Count a success or failure for the skill ``key``; a first success creates it (with
+        ``pattern``, ``brain`` and ``plan``), a failure of an unknown skill changes nothing.
+        Returns the stored skill (None in that last case)."""
+        with self.journal.locked():
+            self._catch_up()
+            skill = next((r for r in self.records.values()
+                          if isinstance(r, Skill) and r.key == key), None)
+            if skill is not None:
+                field = "successes" if success else "failures"
+                skill = skill.model_copy(update={field: getattr(skill, field) + 1,
+                                                 "last_used": now()})
+                self._rewrite_counts(skill)
+            elif success:
+                skill = Skill(pattern=pattern, key=key, brain=brain, plan=plan, successes=1)
+                self._write([skill])
+        return skill
 
     def forget(self, record_id: str) -> None:
         """Remove a record (MemoryStoreError if there is none with that id)."""
-        record = self.get(record_id)
-        with self._locked():
-            self._append([{"kind": "forget", "id": record_id}])
-            self.records.pop(record_id, None)
-            self.collections[record.kind].delete(ids=[record_id])
+        with self.journal.locked():
+            self._catch_up()
+            self.get(record_id)
+            self.journal.append([Forget(record_id)])
+            self.index.delete([record_id])
 
-    # -- reading ---------------------------------------------------------------------------
+    # -- reading -----------------------------------------------------------------------------
     def get(self, record_id: str) -> Finding | Skill:
         if record_id not in self.records:
             raise MemoryStoreError(f"no record {record_id!r} in memory; `climcopilot memory "
@@ -208,45 +228,78 @@ class Memory:
 
     def refresh(self) -> None:
         """Catch up with what other processes wrote since this store was opened."""
-        with self._locked():
-            self.records = self._read_journal()
-            self._open_index()
+        from climcopilot.knowledge.index import VectorIndex
+
+        with self.journal.locked():
+            self._catch_up()
+            self.index = VectorIndex(self.path / "index")
 
     def search(self, query: str, k: int = 3, kind: str = "finding"
                ) -> list[tuple[Finding | Skill, float]]:
         """Up to ``k`` records nearest the query: cosine similarity of meaning, plus a bonus
         for containing the query's acronyms and numbers (which the small embedder misses)."""
-        from chromadb.errors import ChromaError
+        from climcopilot.knowledge.index import STALE
 
         try:
             return self._search(query, k, kind)
-        except ChromaError:  # another process changed the index under this one's cache
+        except STALE:  # another process changed the index under this one's cache
             self.refresh()
             return self._search(query, k, kind)
 
     def _search(self, query: str, k: int, kind: str) -> list[tuple[Finding | Skill, float]]:
-        collection = self.collections[kind]
-        n = collection.count()
+        from climcopilot.knowledge.embedder import embed
+
+        n = self.index.count(kind)
         if n == 0:
             return []
         vector = embed([query])[0]
-        hits = collection.query(query_embeddings=[vector.tolist()], n_results=min(4 * k, n),
-                                include=["distances"])
-        scores = {i: 1.0 - d for i, d in zip(hits["ids"][0], hits["distances"][0])}
+        scores = self.index.nearest(kind, vector, min(4 * k, n))
         tokens = key_tokens(query)
-        if tokens:
-            clauses = [{"$contains": t} for t in tokens]
-            where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
-            extra = collection.get(where_document=where, limit=4 * k, include=["embeddings"])
-            for i, e in zip(extra["ids"], extra["embeddings"]):
-                scores.setdefault(i, float(vector @ e))
-        ranked = []
-        for i, score in scores.items():
-            record = self.records.get(i)
-            if record is not None:
-                found = sum(t in record.document() for t in tokens) / len(tokens) if tokens else 0
-                ranked.append((record, score + KEYWORD_WEIGHT * found))
+        found = self._keyword_hits(tokens, kind) if tokens else Counter()
+        extra = [i for i, _ in found.most_common(4 * k) if i not in scores]
+        scores.update({i: float(vector @ e) for i, e in self.index.vectors(kind, extra).items()})
+        ranked = [(self.records[i], score + KEYWORD_WEIGHT * found[i] / max(len(tokens), 1))
+                  for i, score in scores.items() if i in self.records]
         return sorted(ranked, key=lambda p: -p[1])[:k]
+
+    def _keyword_hits(self, tokens: list[str], kind: str) -> Counter[str]:
+        """How many of ``tokens`` each record's document contains (records with none left
+        out), from the records held in this process."""
+        version, documents = self._documents.get(kind, (-1, []))
+        if version != self.journal.version:
+            documents = [(i, r.document()) for i, r in self.records.items() if r.kind == kind]
+            self._documents[kind] = (self.journal.version, documents)
+        found: Counter[str] = Counter()
+        for token in tokens:
+            found.update([i for i, doc in documents if token in doc])
+        return found
+
+    # -- integrity ---------------------------------------------------------------------------
+    @property
+    def quarantined(self) -> list[QuarantinedLine]:
+        """Every journal line quarantined so far (kept in ``memory/quarantine.jsonl``)."""
+        return self.journal.quarantined()
+
+    def integrity_summary(self) -> str | None:
+        """One line on what was wrong with the store and what was done (quarantined journal
+        lines, records restored from the index, an index rebuilt), or None when nothing was."""
+        parts = []
+        lines = self.quarantined
+        if lines:
+            why = Counter(q.reason.split(":")[0] for q in lines)
+            parts.append(f"{len(lines)} bad journal line{'s' * (len(lines) > 1)} quarantined in "
+                         f"{self.journal.quarantine_path} ("
+                         + ", ".join(f"{n} {reason}" for reason, n in why.most_common())
+                         + "); the valid records were kept: read it, then delete it")
+        if self.restored:
+            parts.append(f"{self.restored} records the journal had lost were restored from "
+                         "the index")
+        if self.unrestorable:
+            parts.append(f"{self.unrestorable} index entries the journal lost had no copy to "
+                         "restore from")
+        if self.broken_index:
+            parts.append(f"the index could not be read and was rebuilt ({self.broken_index})")
+        return "memory: " + "; ".join(parts) if parts else None
 
     # -- export ----------------------------------------------------------------------------
     def export(self, path: Path) -> int:
@@ -260,17 +313,32 @@ class Memory:
         """Add the records of an export; a malformed file imports nothing."""
         try:
             data = json.loads(Path(path).read_text())
-            records = [RECORDS.validate_python(_migrate(r, int(data["schema_version"])))
+            records = [parse_record(_migrate(r, int(data["schema_version"])))
                        for r in data["records"]]
-        except (OSError, ValueError, KeyError, TypeError, ValidationError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             detail = str(exc).splitlines()[0]
             raise MemoryStoreError(f"cannot import {path}: {detail}; nothing was "
                                    "imported") from None
-        with self._locked():
-            self._append([r.model_dump() for r in records])
-            self.records.update({r.id: r for r in records})
-            self._index(records)
+        with self.journal.locked():
+            self._catch_up()
+            self._write(records)
         return len(records)
+
+
+def _refuse_absurd(record: Finding | Skill) -> None:
+    problem = absurd_values(record)
+    if problem:
+        raise MemoryStoreError(f"not storing {record.kind} {record.id}: {problem}")
+
+
+def _migrated_line(raw: bytes, version: int) -> bytes:
+    """A journal line brought up to SCHEMA_VERSION; a line that is not a JSON object is kept
+    as it is (reading quarantines it)."""
+    try:
+        item = json.loads(raw)
+    except ValueError:
+        return raw
+    return json.dumps(_migrate(item, version)).encode() if isinstance(item, dict) else raw
 
 
 def contradiction(old: Finding, new: Finding, rtol: float = 0.05) -> str | None:

@@ -7,11 +7,12 @@ it when it agrees and flagged when it contradicts it.
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 SCHEMA_VERSION = 2
 
@@ -81,3 +82,35 @@ class Skill(BaseModel):
 
 
 Record = Finding | Skill
+RECORDS: TypeAdapter[Finding | Skill] = TypeAdapter(
+    Annotated[Finding | Skill, Field(discriminator="kind")])
+
+
+def absurd_values(record: Finding | Skill) -> str | None:
+    """What no real record can hold (a count below its minimum, a value that is not finite), or
+    None."""
+    if isinstance(record, Finding):
+        wrong = [f"{k}={v}" for k, v in record.values.items() if not math.isfinite(v)]
+        if record.seen < 1:
+            wrong.insert(0, f"seen={record.seen} (at least 1)")
+    else:
+        wrong = [f"{k}={getattr(record, k)} (at least 0)" for k in ("successes", "failures")
+                 if getattr(record, k) < 0]
+    return "absurd values: " + ", ".join(wrong) if wrong else None
+
+
+def parse_record(item: Any) -> Finding | Skill:
+    """A stored item (a JSON object) as a record; ValueError saying what is wrong with it: not
+    an object with an ``id`` and a known ``kind``, fields that fail validation, absurd values."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+        raise ValueError("not a record: no id")
+    try:
+        record = RECORDS.validate_python(item)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "".join(f"{p}: " for p in first["loc"][-1:])
+        raise ValueError(f"not a record: {where}{first['msg']}") from None
+    problem = absurd_values(record)
+    if problem:
+        raise ValueError(problem)
+    return record

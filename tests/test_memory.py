@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from climcopilot.knowledge.embedder import MiniLMEmbedding, embed
+from climcopilot.knowledge.embedder import embed
+from climcopilot.knowledge.index import MiniLMEmbedding
 from climcopilot.knowledge.memory import Memory, MemoryStoreError, contradiction, key_tokens
 from climcopilot.knowledge.records import Finding, Skill
 
@@ -34,7 +35,7 @@ def test_findings_persist_and_are_found_by_meaning_and_acronym(tmp_path: Path) -
 
 def test_store_uses_the_bundled_embedder(tmp_path: Path) -> None:
     memory = Memory(tmp_path)
-    assert memory.collections["finding"]._embedding_function.name() == MiniLMEmbedding.name()
+    assert memory.index.collections["finding"]._embedding_function.name() == MiniLMEmbedding.name()
     vectors = embed(["sea surface temperature", "sea surface temperature", "bread recipe"])
     assert vectors.shape == (3, 384)
     assert abs(float(vectors[0] @ vectors[1]) - 1.0) < 1e-5  # unit vectors: self-similarity 1
@@ -73,7 +74,7 @@ def test_forget_export_import(tmp_path: Path) -> None:
 def test_crash_mid_write_and_corrupt_index_recover(tmp_path: Path) -> None:
     memory = Memory(tmp_path)
     memory.add(SOI)
-    with open(memory.journal, "a") as f:  # a crash in the middle of an append
+    with open(memory.journal.path, "a") as f:  # a crash in the middle of an append
         f.write('{"kind": "finding", "id": "half')
     shutil.rmtree(memory.path / "index")
     (memory.path / "index").mkdir()
