@@ -1,10 +1,11 @@
-"""Centred running means along time."""
+"""Centred running means along time (or along age for paleo records, in samples)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.timeaxis import get_dataarray
+from climcopilot.tools.analysis.steps import with_step
+from climcopilot.tools.analysis.timeaxis import LAG_UNIT, along, frequency_of, get_dataarray
 from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
 
 
@@ -20,13 +21,17 @@ class RunningMeanResult(ToolResult):
 @tool("analysis.running_mean", family="analysis")
 def running_mean(args: RunningMeanInput, ctx: ToolContext) -> RunningMeanResult:
     """Centred running mean over `window` time steps (ends without a full window are
-    dropped); stored as '<handle>_rm<window>'."""
-    da = get_dataarray(ctx, args.handle)
-    if da.sizes["time"] < args.window:
-        raise ToolError(f"window {args.window} is longer than the series ({da.sizes['time']})")
-    out = da.rolling(time=args.window, center=True).mean().dropna("time", how="all")
+    dropped; paleo records: `window` samples); stored as '<handle>_rm<window>' with the step
+    recorded (e.g. '3-month running mean')."""
+    da = get_dataarray(ctx, args.handle, allow_age=True)
+    dim = along(da)
+    if da.sizes[dim] < args.window:
+        raise ToolError(f"window {args.window} is longer than the series ({da.sizes[dim]})")
+    out = da.rolling({dim: args.window}, center=True).mean().dropna(dim, how="all")
+    step = "sample" if dim != "time" else LAG_UNIT[frequency_of(da)].removesuffix("s")
     name = f"{args.handle}_rm{args.window}"
-    ctx.store[name] = out.assign_attrs(da.attrs).rename(name)
-    return RunningMeanResult(summary=f"{args.window}-step running mean of {args.handle} stored "
-                                     f"as {name!r} ({out.sizes['time']} steps)",
+    ctx.store[name] = with_step(out, f"{args.window}-{step} running mean",
+                                attrs_from=da).rename(name)
+    return RunningMeanResult(summary=f"{args.window}-{step} running mean of {args.handle} "
+                                     f"stored as {name!r} ({out.sizes[dim]} steps)",
                              handles=[name], handle=name)

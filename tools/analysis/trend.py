@@ -2,7 +2,8 @@
 
 The standard error of the OLS slope uses the effective sample size of the residuals,
 ``n_eff = n (1 - r1) / (1 + r1)`` with r1 their lag-1 autocorrelation (Santer et al. 2000),
-and a Student t with ``n_eff - 2`` degrees of freedom.
+and a Student t with ``n_eff - 2`` degrees of freedom. Calendar series give trends per decade
+(and per year); paleo records per kyr forward in time (towards the present).
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from pydantic import BaseModel, Field
 from scipy import stats
 
 from climcopilot.tools.analysis.series import lag1_autocorrelation
-from climcopilot.tools.analysis.timeaxis import decimal_years, get_dataarray
+from climcopilot.tools.analysis.steps import described, with_step
+from climcopilot.tools.analysis.timeaxis import (
+    along,
+    axis_years,
+    get_dataarray,
+    is_age_series,
+    select_period,
+    span,
+)
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 
 
@@ -51,19 +60,22 @@ def linear_trend(t: np.ndarray, y: np.ndarray) -> LinearTrend:
 
 
 def detrended(da: xr.DataArray) -> xr.DataArray:
-    """``da`` minus its least-squares line in time (per grid point / member; no gaps)."""
-    t = decimal_years(da["time"])
-    tc = xr.DataArray(t - t.mean(), dims="time", coords={"time": da["time"]})
-    mean = da.mean("time")
-    slope = ((da - mean) * tc).sum("time") / float((tc**2).sum())
+    """``da`` minus its least-squares line in time or age (per grid point / member; no
+    gaps)."""
+    dim = along(da)
+    t = axis_years(da)
+    tc = xr.DataArray(t - t.mean(), dims=dim, coords={dim: da[dim]})
+    mean = da.mean(dim)
+    slope = ((da - mean) * tc).sum(dim) / float((tc**2).sum())
     return (da - mean - slope * tc).assign_attrs(da.attrs)
 
 
 class TrendInput(BaseModel):
     handle: str = Field(description="handle of a series, or of series along one extra "
                                     "dimension (e.g. 'model')")
-    start: int | None = Field(None, description="first year used; default all")
-    end: int | None = Field(None, description="last year used; default all")
+    start: int | None = Field(None, description="first year used (inside the data); default "
+                                                "all (calendar series only)")
+    end: int | None = Field(None, description="last year used (inside the data); default all")
 
 
 class TrendResult(ToolResult):
@@ -75,32 +87,27 @@ class TrendResult(ToolResult):
 
 @tool("analysis.trend", family="analysis")
 def trend(args: TrendInput, ctx: ToolContext) -> TrendResult:
-    """Linear trend per decade with a p-value and 95 % interval from the autocorrelation-
-    adjusted effective sample size; over an extra dimension (models) it ranks the trends."""
-    da = get_dataarray(ctx, args.handle)
+    """Linear trend per decade (and per year) with a p-value and 95 % interval from the
+    autocorrelation-adjusted effective sample size; paleo records per kyr; over an extra
+    dimension (models) it ranks the trends."""
+    da = get_dataarray(ctx, args.handle, allow_age=True)
+    if is_age_series(da):
+        if args.start is not None or args.end is not None:
+            raise ToolError(f"{args.handle!r} is a paleo record on an age axis: cut it with "
+                            "analysis.subset (oldest_ka, youngest_ka) instead of start/end")
+        fit = linear_trend(axis_years(da), da.values.astype(float))
+        return _trend_result(da, fit, "kyr", f"towards the present over {span(da)}")
+    if args.start is not None or args.end is not None:
+        da, _ = select_period(da, args.handle, args.start, args.end)
     years = da["time"].dt.year
-    first, last = int(years.min()), int(years.max())
-    lo, hi = args.start or first, args.end or last
-    if lo > hi or lo < first or hi > last:
-        raise ToolError(f"period {lo}-{hi} is not inside the data's span {first}-{last}")
-    da = da.where((years >= lo) & (years <= hi), drop=True).load()
-    t = decimal_years(da["time"])
+    lo, hi = int(years.min()), int(years.max())
+    da = da.load()
+    t = axis_years(da)
     units = f"{da.attrs.get('units', '?')} per decade"
     others = [d for d in da.dims if d != "time"]
     if not others:
-        fit = linear_trend(t, da.values.astype(float))
-        return TrendResult(
-            summary=f"trend {10 * fit.slope:+.3f} {units} over {lo}-{hi} (95 % interval "
-                    f"{10 * fit.ci95[0]:+.3f} to {10 * fit.ci95[1]:+.3f}, p = {fit.p_value:.2g},"
-                    f" n = {fit.n}, n_eff = {fit.n_eff:.0f})",
-            values={"trend": 10 * fit.slope, "p_value": fit.p_value,
-                    "ci95_low": 10 * fit.ci95[0], "ci95_high": 10 * fit.ci95[1],
-                    "n_eff": fit.n_eff},
-            units={"trend": units, "p_value": "1", "ci95_low": units, "ci95_high": units,
-                   "n_eff": "1"},
-            checks=[Check(name="interval contains the trend",
-                          passed=fit.ci95[0] <= fit.slope <= fit.ci95[1])],
-            trend_units=units)
+        return _trend_result(da, linear_trend(t, da.values.astype(float)), "decade",
+                             f"over {lo}-{hi}")
     if len(others) > 1:
         raise ToolError(f"{args.handle!r} has dims {da.dims}; reduce it to (time, one other "
                         "dim) first, e.g. with analysis.regional_mean")
@@ -124,6 +131,32 @@ def trend(args: TrendInput, ctx: ToolContext) -> TrendResult:
         per_member=per, largest=top, smallest=bottom, trend_units=units)
 
 
+_PER = {"decade": 10.0, "kyr": 1000.0}
+"""Years in each unit a trend is given per."""
+
+
+def _trend_result(da: xr.DataArray, fit: LinearTrend, per: str, period: str) -> TrendResult:
+    """A series' trend per decade (calendar) or per kyr (paleo), and per year; ``period``
+    says over what ('over 1951-2000')."""
+    base = da.attrs.get("units", "?")
+    scale, units = _PER[per], f"{base} per {per}"
+    values = {"trend": scale * fit.slope, "trend_per_year": fit.slope,
+              "p_value": fit.p_value, "ci95_low": scale * fit.ci95[0],
+              "ci95_high": scale * fit.ci95[1], "n": float(fit.n), "n_eff": fit.n_eff}
+    value_units = {"trend": units, "trend_per_year": f"{base} per year", "p_value": "1",
+                   "ci95_low": units, "ci95_high": units, "n": "1", "n_eff": "1"}
+    if per == "kyr":
+        values["trend_per_kyr"], value_units["trend_per_kyr"] = values["trend"], units
+    return TrendResult(
+        summary=f"trend of {described(da)} {values['trend']:+.4g} {units} {period} (95 % "
+                f"interval {values['ci95_low']:+.4g} to {values['ci95_high']:+.4g}, p = "
+                f"{fit.p_value:.2g}, n = {fit.n}, n_eff = {fit.n_eff:.0f})",
+        values=values, units=value_units,
+        checks=[Check(name="interval contains the trend",
+                      passed=fit.ci95[0] <= fit.slope <= fit.ci95[1])],
+        trend_units=units)
+
+
 class DetrendInput(BaseModel):
     handle: str = Field(description="handle of a series or field with a time dimension")
 
@@ -134,10 +167,10 @@ class DetrendResult(ToolResult):
 
 @tool("analysis.detrend", family="analysis")
 def detrend(args: DetrendInput, ctx: ToolContext) -> DetrendResult:
-    """Remove the least-squares linear trend in time (per grid point); stored as
-    '<handle>_detrended'."""
-    da = get_dataarray(ctx, args.handle)
+    """Remove the least-squares linear trend in time (per grid point; paleo records along
+    age); stored as '<handle>_detrended' with the step recorded."""
+    da = get_dataarray(ctx, args.handle, allow_age=True)
     name = f"{args.handle}_detrended"
-    ctx.store[name] = detrended(da.load())
+    ctx.store[name] = with_step(detrended(da.load()), "linear trend removed").rename(name)
     return DetrendResult(summary=f"linear trend removed from {args.handle}, stored as {name!r}",
                          handles=[name], handle=name)

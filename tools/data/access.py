@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, Field
 
+from climcopilot.tools.analysis.steps import with_step
+from climcopilot.tools.analysis.timeaxis import month_label
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 from climcopilot.tools.data.catalog import (
     CatalogEntry,
@@ -53,7 +54,8 @@ def search_catalog(args: SearchInput, ctx: ToolContext) -> SearchResult:
     listing = "; ".join(e.key for e in entries[:5])
     return SearchResult(summary=f"{len(hits)} datasets match" + (f": {listing}" if hits else
                                                                   "; loosen the filters"),
-                        values={"n_matches": float(len(hits))}, entries=entries)
+                        values={"n_matches": float(len(hits))}, units={"n_matches": "1"},
+                        entries=entries)
 
 
 class RegisterInput(BaseModel):
@@ -85,7 +87,8 @@ def register(args: RegisterInput, ctx: ToolContext) -> RegisterResult:
     save_registered(ctx.workspace, entries)
     return RegisterResult(summary=f"registered {len(entries)} dataset(s) from {path.name}: "
                                   f"{', '.join(e.key for e in entries[:5])}",
-                          values={"n_registered": float(len(entries))}, entries=entries)
+                          values={"n_registered": float(len(entries))},
+                          units={"n_registered": "1"}, entries=entries)
 
 
 def describe(path: Path, key: str, license_: str) -> CatalogEntry:
@@ -99,7 +102,7 @@ def describe(path: Path, key: str, license_: str) -> CatalogEntry:
         frequency = "no time axis"
         if "time" in ds.coords and ds.sizes.get("time", 0):
             t = ds["time"].values
-            start, end = (_month(t[0]), _month(t[-1]))
+            start, end = (month_label(t[0]), month_label(t[-1]))
             frequency = f"{ds.sizes['time']} time steps"
         region = None
         if "lat" in ds.coords and "lon" in ds.coords:
@@ -112,10 +115,6 @@ def describe(path: Path, key: str, license_: str) -> CatalogEntry:
                         region=region, source=f"local data at {path}", license=license_,
                         keywords=[str(ds[v].attrs.get("long_name", "")) for v in variables],
                         location=str(path))
-
-
-def _month(t) -> str:
-    return f"{t.year:04d}-{t.month:02d}" if hasattr(t, "month") else f"{pd.Timestamp(t):%Y-%m}"
 
 
 class OpenFieldInput(BaseModel):
@@ -161,11 +160,15 @@ def open_field(args: OpenFieldInput, ctx: ToolContext) -> OpenFieldResult:
     units = str(da.attrs.get("units", entry.variables.get(str(da.name), "?")))
     da = da.assign_attrs(units=units, source=entry.source, license=entry.license,
                          dataset_id=entry.key)
-    handle = args.handle or entry.key
-    ctx.store[handle] = da
     first = last = ""
     if "time" in da.dims:
-        first, last = _month(da["time"].values[0]), _month(da["time"].values[-1])
+        first, last = month_label(da["time"].values[0]), month_label(da["time"].values[-1])
+        if args.start or args.end:
+            da = with_step(da, f"{first} to {last}")
+    if args.region:
+        da = with_step(da, f"region {args.region}")
+    handle = args.handle or entry.key
+    ctx.store[handle] = da
     checks = [Check(name="units known", passed=units != "?", detail=units)]
     return OpenFieldResult(
         summary=f"opened {entry.key} {da.name} {dict(da.sizes)} ({size_mb:.2f} MB, lazy) as "

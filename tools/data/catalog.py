@@ -22,7 +22,8 @@ from climcopilot.tools.analysis.regions import REGIONS, Region, parse_region
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.data.bundled import BUNDLED
 from climcopilot.tools.data.cmip6 import SAMPLE_LICENSE, sample_root, scan_cmip6_tree
-from climcopilot.tools.vocabulary import plain
+from climcopilot.tools.data.vocabulary import FIELDS
+from climcopilot.tools.vocabulary import lookup, plain
 
 Kind = Literal["series", "file", "directory", "collection"]
 CMIP6_SAMPLE = "cmip6-sample"
@@ -32,7 +33,9 @@ _SERIES_REGIONS: dict[str, Region] = {
     "soi": (-17.5, -12.4, 130.9, 210.4), "nino3": REGIONS["nino3"],
     "nino34": REGIONS["nino34"], "oni": REGIONS["nino34"], "nino12": REGIONS["nino12"],
     "air": (8.0, 37.0, 68.0, 97.0), "hadcrut5": REGIONS["global"],
-    "co2": (19.5, 19.5, 204.4, 204.4),
+    "co2": (19.5, 19.5, 204.4, 204.4), "epica_co2": (-75.1, -75.1, 123.35, 123.35),
+    "edc_temperature": (-75.1, -75.1, 123.35, 123.35), "edc_dd": (-75.1, -75.1, 123.35, 123.35),
+    "lr04": REGIONS["global"], "gisp2_d18o": (72.6, 72.6, 321.5, 321.5),
 }
 _STOPWORDS = {"the", "a", "an", "of", "in", "and", "or", "for", "with", "data", "dataset",
               "over", "from", "to", "by", "on", "at", "what", "which", "is"}
@@ -41,7 +44,8 @@ _STOPWORDS = {"the", "a", "an", "of", "in", "and", "or", "for", "with", "data", 
 class CatalogEntry(BaseModel):
     """One dataset: ``variables`` maps names to units; ``start``/``end`` are 'YYYY-MM';
     ``region`` is (lat_min, lat_max, lon_min, lon_max), lon 0-360; ``facets`` select it
-    inside a collection."""
+    inside a collection. A paleo record (``time_axis`` 'age_ka') has no calendar span:
+    ``start``/``end`` are empty and ``age_span_ka`` is (oldest, youngest) in ka BP."""
 
     key: str
     title: str
@@ -56,6 +60,8 @@ class CatalogEntry(BaseModel):
     keywords: list[str] = []
     location: str = ""
     facets: dict[str, str] = {}
+    time_axis: Literal["time", "age_ka"] = "time"
+    age_span_ka: tuple[float, float] | None = None
 
     def text(self) -> str:
         """Everything a word search looks at, plain lower case."""
@@ -66,12 +72,19 @@ class CatalogEntry(BaseModel):
 def bundled_series_entries() -> list[CatalogEntry]:
     out = []
     for s in BUNDLED.values():
-        t = s.open()["time"].values
+        da = s.open()
+        axis = da[da.dims[0]].values
+        if s.time_axis == "age_ka":
+            start = end = ""
+            ages: tuple[float, float] | None = (float(axis[0]), float(axis[-1]))
+        else:
+            start, end = f"{pd.Timestamp(axis[0]):%Y-%m}", f"{pd.Timestamp(axis[-1]):%Y-%m}"
+            ages = None
         out.append(CatalogEntry(
             key=s.key, title=s.long_name, kind="series", variables={s.key: s.units},
-            start=f"{pd.Timestamp(t[0]):%Y-%m}", end=f"{pd.Timestamp(t[-1]):%Y-%m}",
-            frequency=s.frequency, region=_SERIES_REGIONS.get(s.key), source=s.source,
-            license=s.license, keywords=list(s.aliases)))
+            start=start, end=end, frequency=s.frequency, region=_SERIES_REGIONS.get(s.key),
+            source=s.source, license=s.license, keywords=list(s.aliases),
+            time_axis=s.time_axis, age_span_ka=ages))
     return out
 
 
@@ -100,9 +113,10 @@ def eofs_example_entries() -> list[CatalogEntry]:
             frequency="annual (DJF means)", region=(20.0, 90.0, 280.0, 40.0),
             source="DJF-mean 500 hPa geopotential height on a 2.5-degree grid, example data "
                    "of the eofs package (Dawson 2016); the package does not name the upstream "
-                   "reanalysis", license=license_,
+                   "reanalysis; the North Atlantic Oscillation (NAO) is its leading EOF",
+            license=license_,
             keywords=["geopotential height", "z500", "500 hpa", "north atlantic", "nao",
-                      "winter", "reanalysis", "eof"],
+                      "north atlantic oscillation", "winter", "reanalysis", "eof"],
             location=example_data_path("hgt_djf.nc")),
     ]
 
@@ -197,17 +211,22 @@ def all_entries(workspace: Path) -> list[CatalogEntry]:
 
 
 def find_entry(workspace: Path, key: str) -> CatalogEntry:
-    """The entry called ``key`` (exact key, or a bundled series alias)."""
+    """The entry called ``key`` (exact key, or an alias of a bundled series or field such as
+    'Niño-1+2' or 'z500')."""
     entries = {e.key: e for e in all_entries(workspace)}
     if key in entries:
         return entries[key]
-    for e in entries.values():
-        if e.kind == "series" and plain(key) in e.keywords:
-            return e
+    term = lookup([*(s.term for s in BUNDLED.values()), *FIELDS], key)
+    if term is not None and term.key in entries:
+        return entries[term.key]
     raise ToolError(f"unknown dataset {key!r}; find keys with data.search")
 
 
 def _overlaps(entry: CatalogEntry, start: int | None, end: int | None) -> bool:
+    """Whether the entry covers part of the years ``start``-``end`` (CE); a year filter asks
+    for calendar-time data, so paleo records (age axis) never match one."""
+    if entry.time_axis == "age_ka":
+        return start is None and end is None
     first, last = int(entry.start[:4]), int(entry.end[:4])
     return (start is None or last >= start) and (end is None or first <= end)
 

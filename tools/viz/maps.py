@@ -1,4 +1,5 @@
-"""Maps of lat/lon fields with plain matplotlib (no cartopy): filled cells, labelled axes."""
+"""Maps of lat/lon fields with plain matplotlib (no cartopy): filled cells, labelled axes, and
+the settings the field went through (``attrs["steps"]``) in the title."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import xarray as xr
 from pydantic import BaseModel, Field
 
 from climcopilot.tools.analysis.regions import lat_lon_names
+from climcopilot.tools.analysis.steps import settings, with_step
 from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.viz.figures import save_figure
 
 
 def draw_map(ax, field: xr.DataArray, label: str, symmetric: bool = True):
@@ -42,7 +45,7 @@ def map_plot(args: MapPlotInput, ctx: ToolContext) -> MapPlotResult:
     if not isinstance(da, xr.DataArray):
         raise ToolError(f"{args.handle!r} is not a DataArray")
     if "time" in da.dims:
-        da = da.mean("time", keep_attrs=True)
+        da = with_step(da.mean("time", keep_attrs=True), "time mean", attrs_from=da)
     extra = [d for d in da.dims if d not in lat_lon_names(da)]
     if extra:
         raise ToolError(f"{args.handle!r} has extra dims {extra}; select one level/member")
@@ -51,7 +54,7 @@ def map_plot(args: MapPlotInput, ctx: ToolContext) -> MapPlotResult:
     name = da.attrs.get("long_name", da.name)
     draw_map(ax, da, f"{name} ({da.attrs.get('units', '?')})",
              symmetric=bool(float(da.min()) < 0 < float(da.max())))
-    ax.set_title(args.title or str(name), fontsize=10)
-    path = ctx.figure_path(f"map-{da.name}")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    return MapPlotResult(summary=f"map of {args.handle} saved to {path}", figures=[str(path)])
+    steps = settings(da)
+    ax.set_title((args.title or str(name)) + (f"\n{steps}" if steps else ""), fontsize=10)
+    path = save_figure(fig, ctx.figure_path(f"map-{da.name}"))
+    return MapPlotResult(summary=f"map of {args.handle} saved to {path}", figures=[path])

@@ -1,32 +1,58 @@
-"""Line plots of session series, titled and labelled with units."""
+"""Line plots of session series, titled with the settings the series went through (period,
+season, transforms: ``attrs["steps"]``) and labelled with units."""
 
 from __future__ import annotations
 
 import xarray as xr
 from pydantic import BaseModel, Field
 
+from climcopilot.tools.analysis.steps import settings, steps_of
+from climcopilot.tools.analysis.timeaxis import AGE, along
 from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.viz.figures import save_figure
 
 
 class LinePlotInput(BaseModel):
     handles: list[str] = Field(min_length=1, max_length=6,
                                description="handles of 1-6 time series in the session")
-    title: str | None = Field(None, description="figure title; default from the series names")
+    title: str | None = Field(None, description="figure title; default from the series names "
+                                                "(the settings line is added either way)")
 
 
 class LinePlotResult(ToolResult):
     pass
 
 
+def plot_title(series: list[xr.DataArray], title: str | None) -> str:
+    """The title, and the settings shared by all series on a second line."""
+    head = title or " and ".join(str(da.attrs.get("long_name", da.name)) for da in series)
+    shared = settings(series[0])
+    if shared and all(steps_of(da) == steps_of(series[0]) for da in series):
+        return f"{head}\n{shared}"
+    return head
+
+
+def legend_label(da: xr.DataArray, shared: bool) -> str:
+    """The series' name, with its own settings unless the title states them."""
+    name = str(da.attrs.get("long_name", da.name))
+    return name if shared or not steps_of(da) else f"{name} [{settings(da)}]"
+
+
 @tool("viz.line_plot", family="viz")
 def line_plot(args: LinePlotInput, ctx: ToolContext) -> LinePlotResult:
-    """Plot time series against time; two series with different units get two y-axes."""
+    """Plot series against time (paleo records against age in ka BP, time running left to
+    right); the title states the settings the series went through (period, season,
+    transforms), two series with different units get two y-axes."""
     from matplotlib.figure import Figure
 
     series = [ctx.get(h) for h in args.handles]
     for h, da in zip(args.handles, series):
-        if not isinstance(da, xr.DataArray) or da.dims != ("time",):
-            raise ToolError(f"{h!r} is not a time series (a DataArray with dim 'time')")
+        if not isinstance(da, xr.DataArray) or da.dims not in (("time",), (AGE,)):
+            raise ToolError(f"{h!r} is not a time series (a DataArray with dim 'time', or "
+                            "'age' for a paleo record)")
+    if len({along(da) for da in series}) > 1:
+        raise ToolError("cannot plot paleo records (age axis) and calendar series on one "
+                        "axis; plot them separately")
     units = [da.attrs.get("units", "?") for da in series]
     fig = Figure(figsize=(8, 3.6))
     ax = fig.subplots()
@@ -36,16 +62,23 @@ def line_plot(args: LinePlotInput, ctx: ToolContext) -> LinePlotResult:
     elif len(set(units)) > 2:
         raise ToolError(f"series have {len(set(units))} different units ({', '.join(units)}); "
                         "plot at most two kinds of units together")
+    title = plot_title(series, args.title)
+    shared = "\n" in title
+    dim = along(series[0])
     for i, (da, axis) in enumerate(zip(series, axes)):
-        axis.plot(da["time"].values, da.values, lw=0.9, color=f"C{i}",
-                  label=da.attrs.get("long_name", da.name))
+        axis.plot(da[dim].values, da.values, lw=0.9, color=f"C{i}",
+                  label=legend_label(da, shared))
         axis.set_ylabel(f"{da.attrs.get('long_name', da.name)} ({da.attrs.get('units', '?')})",
                         color=f"C{i}" if axes[0] is not axes[-1] else "black", fontsize=8)
-    ax.set_xlabel("time (year)")
+    if dim == AGE:
+        ax.set_xlabel("age (ka BP)")
+        ax.invert_xaxis()  # older on the left: time runs left to right
+    else:
+        ax.set_xlabel("time (year)")
     fig.legend(loc="upper left", fontsize=7, frameon=False)
-    ax.set_title(args.title or " and ".join(da.attrs.get("long_name", str(da.name))
-                                            for da in series), fontsize=10)
+    ax.set_title(title, fontsize=10)
     path = ctx.figure_path("series-" + "-".join(str(da.name) for da in series))
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    return LinePlotResult(summary=f"line plot of {', '.join(args.handles)} saved to {path}",
-                          figures=[str(path)])
+    saved = save_figure(fig, path)
+    return LinePlotResult(summary=f"line plot of {', '.join(args.handles)} saved to {saved}"
+                          + (f" (settings: {title.split(chr(10))[1]})" if shared else ""),
+                          figures=[saved])

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from climcopilot.tools.base import ToolContext
+from climcopilot.tools.viz.figures import save_figure
 
 
 def taylor_figure(ctx: ToolContext, stats: Mapping, title: str, units: str) -> str:
@@ -38,6 +39,4 @@ def taylor_figure(ctx: ToolContext, stats: Mapping, title: str, units: str) -> s
                 color=f"C{i % 10}", marker="osD^v<>p"[i // 10 % 8], ms=5, label=name)
     ax.legend(fontsize=5.5, ncol=2, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     ax.set_title(f"Taylor diagram: {title}", fontsize=10)
-    path = ctx.figure_path("taylor")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    return str(path)
+    return save_figure(fig, ctx.figure_path("taylor"))
