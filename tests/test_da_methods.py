@@ -9,8 +9,8 @@ from climcopilot.tools.da.ensemble import (
     LETKF,
     DEnKF,
     StochasticEnKF,
-    inflate_and_rotate,
-    random_mean_preserving_rotation,
+    inflate,
+    mean_preserving_rotations,
 )
 from climcopilot.tools.da.inputs import TwinInput
 from climcopilot.tools.da.localization import GC_SCALE, gaspari_cohn, ring_distance
@@ -46,7 +46,7 @@ def test_ring_distance_is_periodic():
 def test_inflation_multiplies_anomalies_not_variance():
     gen = torch.Generator().manual_seed(0)
     E = torch.randn(10, 5, dtype=f64, generator=gen) + 3.0
-    out = inflate_and_rotate(E, 1.1, False, gen)
+    out = inflate(E, 1.1)
     torch.testing.assert_close(out.mean(0), E.mean(0))
     torch.testing.assert_close(out - out.mean(0), 1.1 * (E - E.mean(0)))
     torch.testing.assert_close(out.var(0), 1.21 * E.var(0))
@@ -54,14 +54,25 @@ def test_inflation_multiplies_anomalies_not_variance():
 
 def test_random_rotation_preserves_mean_and_covariance():
     gen = torch.Generator().manual_seed(1)
-    Q = random_mean_preserving_rotation(8, gen)
+    Q = mean_preserving_rotations(torch.randn(7, 7, dtype=f64, generator=gen))
     torch.testing.assert_close(Q @ Q.T, torch.eye(8, dtype=f64))
     torch.testing.assert_close(Q @ torch.ones(8, dtype=f64), torch.ones(8, dtype=f64))
     assert not torch.allclose(Q, torch.eye(8, dtype=f64))
     E = torch.randn(8, 3, dtype=f64, generator=gen)
-    out = inflate_and_rotate(E, 1.0, True, gen)
+    out = E.mean(0) + Q @ (E - E.mean(0))
     torch.testing.assert_close(out.mean(0), E.mean(0))
     torch.testing.assert_close(torch.cov(out.T), torch.cov(E.T))
+    batch = mean_preserving_rotations(torch.randn(5, 7, 7, dtype=f64, generator=gen))
+    torch.testing.assert_close(batch @ batch.mT, torch.eye(8, dtype=f64).expand(5, 8, 8))
+
+
+def test_rotation_in_the_etkf_transform_keeps_mean_and_covariance(linear_case):
+    setup, E, y, mean_a, P_a = linear_case
+    rotation = mean_preserving_rotations(torch.randn(29, 29, dtype=f64))
+    out = ETKF(N=30, rot=True).analysis(E, y, setup, rotation)
+    torch.testing.assert_close(out.mean(0), mean_a)
+    torch.testing.assert_close(torch.cov(out.T), P_a)
+    assert not torch.allclose(out, ETKF(N=30).analysis(E, y, setup))
 
 
 @pytest.fixture(scope="module")
@@ -80,32 +91,32 @@ def linear_case():
 
 def test_etkf_matches_the_kalman_filter(linear_case):
     setup, E, y, mean_a, P_a = linear_case
-    out = ETKF(N=30).analysis(E, y, setup, torch.Generator())
+    out = ETKF(N=30).analysis(E, y, setup)
     torch.testing.assert_close(out.mean(0), mean_a)
     torch.testing.assert_close(torch.cov(out.T), P_a)
 
 
 def test_denkf_mean_is_the_kalman_mean(linear_case):
     setup, E, y, mean_a, _ = linear_case
-    out = DEnKF(N=30).analysis(E, y, setup, torch.Generator())
+    out = DEnKF(N=30).analysis(E, y, setup)
     torch.testing.assert_close(out.mean(0), mean_a)
 
 
 def test_stochastic_enkf_mean_is_kalman_mean_on_average(linear_case):
     setup, E, y, mean_a, _ = linear_case
-    gen = torch.Generator().manual_seed(5)
     enkf = StochasticEnKF(N=30)
-    means = torch.stack([enkf.analysis(E, y, setup, gen).mean(0) for _ in range(10)])
+    draws = enkf.draws(setup, torch.Generator().manual_seed(5))
+    means = torch.stack([enkf.analysis(E, y, setup, draws.next()).mean(0) for _ in range(10)])
     # centred perturbations: the mean update is exactly the Kalman one
     torch.testing.assert_close(means, mean_a.expand_as(means))
-    assert not torch.allclose(enkf.analysis(E, y, setup, gen), enkf.analysis(E, y, setup, gen))
+    assert not torch.allclose(enkf.analysis(E, y, setup, draws.next()),
+                              enkf.analysis(E, y, setup, draws.next()))
 
 
 def test_letkf_with_a_huge_radius_is_the_etkf(linear_case):
     setup, E, y, _, _ = linear_case
     letkf = LETKF(N=30, loc_rad=1e6)
-    torch.testing.assert_close(letkf.analysis(E, y, setup, torch.Generator()),
-                               ETKF(N=30).analysis(E, y, setup, torch.Generator()))
+    torch.testing.assert_close(letkf.analysis(E, y, setup), ETKF(N=30).analysis(E, y, setup))
 
 
 def test_letkf_ignores_observations_beyond_the_taper(linear_case):
@@ -113,8 +124,7 @@ def test_letkf_ignores_observations_beyond_the_taper(linear_case):
     letkf = LETKF(N=30, loc_rad=2.0)  # support 2 * 1.82 * 2 = 7.28 sites
     far = y.clone()
     far[20] += 100.0  # 20 sites away from site 0
-    gen = torch.Generator()
-    delta = letkf.analysis(E, far, setup, gen) - letkf.analysis(E, y, setup, gen)
+    delta = letkf.analysis(E, far, setup) - letkf.analysis(E, y, setup)
     assert delta[:, 0].abs().max() == 0 and delta[:, 20].abs().max() > 1
 
 

@@ -2,41 +2,42 @@
 
 Ensembles are tensors E of shape (N, dim). After each analysis the anomalies are multiplied by
 ``infl`` (multiplicative inflation of the anomalies, not of the variance) and, with ``rot``,
-by a random mean-preserving orthogonal matrix (DAPPER's ``post_process``).
+by a random mean-preserving orthogonal matrix (DAPPER's ``post_process``). The square-root
+filters fold both into their ensemble transform, so their analysis is one (N, N) @ (N, dim)
+product; random draws (rotations, perturbed observations) are made for many cycles at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
 from climcopilot.tools.base import ToolError
-from climcopilot.tools.da.experiment import Trace, TwinSetup, ensemble_spread
+from climcopilot.tools.da.experiment import Trace, TwinSetup
 from climcopilot.tools.da.localization import gaspari_cohn, ring_distance
-from climcopilot.tools.da.operators import ObsOperator
-from climcopilot.tools.models import describe_model, model_positions
+from climcopilot.tools.da.noise import NormalStream
+from climcopilot.tools.emulators.models import describe_model, model_positions
 
 
-def random_mean_preserving_rotation(N: int, gen: torch.Generator) -> Tensor:
-    """A random orthogonal (N, N) matrix Q with Q @ 1 = 1 (Sakov & Bocquet's genOG_1)."""
-    basis = torch.eye(N, dtype=torch.float64)
+def mean_preserving_rotations(gaussian: Tensor) -> Tensor:
+    """Random orthogonal matrices Q (..., N, N) with Q @ 1 = 1 (Sakov & Bocquet's genOG_1),
+    from standard-normal draws (..., N - 1, N - 1): Haar on the complement of 1."""
+    n = gaussian.shape[-1] + 1
+    q, r = torch.linalg.qr(gaussian)
+    q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
+    basis = torch.eye(n, dtype=gaussian.dtype, device=gaussian.device)
     basis[:, 0] = 1.0
-    ones_first, _ = torch.linalg.qr(basis)  # first column is +-1/sqrt(N)
-    q, r = torch.linalg.qr(torch.randn(N - 1, N - 1, generator=gen, dtype=torch.float64))
-    q = q * torch.sign(torch.diagonal(r))
-    block = torch.block_diag(torch.ones(1, 1, dtype=torch.float64), q)
-    return ones_first @ block @ ones_first.T
+    complement = torch.linalg.qr(basis)[0][:, 1:]  # (N, N - 1), orthogonal to 1
+    return complement @ q @ complement.T + 1.0 / n
 
 
-def inflate_and_rotate(E: Tensor, infl: float, rot: bool, gen: torch.Generator) -> Tensor:
-    """Mean + infl x (rotated) anomalies of E (N, dim)."""
+def inflate(E: Tensor, infl: float) -> Tensor:
+    """Mean + infl x anomalies of E (N, dim)."""
     mean = E.mean(0)
-    anomalies = infl * (E - mean)
-    if rot:
-        anomalies = random_mean_preserving_rotation(len(E), gen).to(E.device) @ anomalies
-    return mean + anomalies
+    return torch.add(mean, E - mean, alpha=infl)
 
 
 @dataclass
@@ -53,103 +54,144 @@ class EnsembleFilter:
         if not self.infl > 0:
             raise ToolError(f"infl multiplies the anomalies and must be > 0, got {self.infl}")
 
-    def analysis(self, E: Tensor, y: Tensor, setup: TwinSetup, gen: torch.Generator) -> Tensor:
-        """Updated ensemble (N, dim) given observations ``y`` (n_obs,)."""
+    def draws(self, setup: TwinSetup, gen: torch.Generator) -> NormalStream | None:
+        """The per-cycle random draws ``analysis`` takes (None: it takes none)."""
+        if not self.rot:
+            return None
+        return NormalStream(gen, (self.N - 1, self.N - 1), setup.device,
+                            mean_preserving_rotations)
+
+    def analysis(self, E: Tensor, y: Tensor, setup: TwinSetup,
+                 draw: Tensor | None = None) -> Tensor:
+        """The inflated (and rotated) analysis ensemble (N, dim) given observations ``y``
+        (n_obs,) and this cycle's draw from :meth:`draws`."""
         raise NotImplementedError
 
     def assimilate(self, setup: TwinSetup, yy: Tensor, gen: torch.Generator) -> Trace:
         """Cycle over the observations ``yy`` (Ko, n_obs); returns the trace of means/spreads."""
-        trace = Trace(setup)
+        trace = Trace(setup, ensemble=True)
         E = setup.sample_x0(self.N, gen)
-        for ko in range(setup.Ko):
-            E = setup.forecast(E)
-            mean_f, spread_f = E.mean(0), ensemble_spread(E)
-            if bool(torch.isfinite(mean_f).all()):  # else record the blow-up and stop
-                E = inflate_and_rotate(self.analysis(E, yy[ko], setup, gen), self.infl,
-                                       self.rot, gen)
-            if not trace.record(ko, mean_f, E.mean(0), spread_f, ensemble_spread(E)):
-                break
-        return trace
+        draws = self.draws(setup, gen)
+        try:
+            for ko in range(setup.Ko):
+                E = setup.forecast(E)
+                mean_f = E.mean(0)
+                E = self.analysis(E, yy[ko], setup, None if draws is None else draws.next())
+                var_a, mean_a = torch.var_mean(E, 0)
+                trace.record(ko, mean_f, mean_a, var_a.mean())
+                if not trace.finite_so_far(ko):
+                    break
+        except torch.linalg.LinAlgError:
+            pass  # a non-finite ensemble reached a factorisation: finish() finds the cycle
+        return trace.finish()
 
 
-def _anomalies(E: Tensor, obs: ObsOperator) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Mean (dim,), anomalies A (N, dim), observed ensemble Eo (N, n_obs), its anomalies Y."""
+def _anomalies(E: Tensor, setup: TwinSetup) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Mean (dim,), anomalies A (N, dim), observed anomalies Y (N, n_obs) and the mean
+    innovation's base, the observed mean (n_obs,)."""
     mean = E.mean(0)
-    Eo = obs(E)
-    return mean, E - mean, Eo, Eo - Eo.mean(0)
-
-
-def _gain_space(Y: Tensor, obs_var: float) -> Tensor:
-    """C = Y^T Y + (N - 1) R, the (n_obs, n_obs) matrix the Kalman gain inverts."""
-    eye = torch.eye(Y.shape[1], dtype=Y.dtype, device=Y.device)
-    return Y.T @ Y + (len(Y) - 1) * obs_var * eye
+    A = E - mean
+    Eo = setup.obs(E)
+    if Eo is E:  # every site observed: no copy
+        return mean, A, A, mean
+    obs_mean = Eo.mean(0)
+    return mean, A, Eo - obs_mean, obs_mean
 
 
 class StochasticEnKF(EnsembleFilter):
     """EnKF with perturbed observations (Burgers et al. 1998); perturbations are centred."""
 
-    def analysis(self, E, y, setup, gen):
-        _, A, Eo, Y = _anomalies(E, setup.obs)
-        D = torch.randn(Eo.shape, generator=gen, dtype=E.dtype).to(E.device)
-        D = setup.obs.obs_var**0.5 * (D - D.mean(0))
-        innovations = y - D - Eo  # (N, n_obs)
-        weights = torch.linalg.solve(_gain_space(Y, setup.obs.obs_var), innovations.T).T
-        return E + weights @ Y.T @ A
+    def draws(self, setup, gen):
+        scale = setup.obs.obs_var**0.5
+        return NormalStream(gen, (self.N, setup.obs.n_obs), setup.device,
+                            lambda D: scale * (D - D.mean(-2, keepdim=True)))
+
+    def analysis(self, E, y, setup, draw=None):
+        _, A, Y, obs_mean = _anomalies(E, setup)
+        innovations = (y - draw) - Y - obs_mean  # (N, n_obs): y - D - Eo
+        weights = _kalman_weights(Y, innovations, setup.obs.obs_var)
+        return inflate(torch.addmm(E, weights, Y.T @ A), self.infl)
 
 
 class DEnKF(EnsembleFilter):
     """Deterministic EnKF (Sakov & Oke 2008): mean by the Kalman gain K, anomalies by K/2."""
 
-    def analysis(self, E, y, setup, gen):
-        _, A, Eo, Y = _anomalies(E, setup.obs)
-        innovations = (y - Eo.mean(0)) - 0.5 * Y
-        weights = torch.linalg.solve(_gain_space(Y, setup.obs.obs_var), innovations.T).T
-        return E + weights @ Y.T @ A
+    def analysis(self, E, y, setup, draw=None):
+        _, A, Y, obs_mean = _anomalies(E, setup)
+        innovations = torch.add(y - obs_mean, Y, alpha=-0.5)
+        weights = _kalman_weights(Y, innovations, setup.obs.obs_var)
+        return inflate(torch.addmm(E, weights, Y.T @ A), self.infl)
 
 
-def _etkf_transform(Y: Tensor, dy: Tensor) -> tuple[Tensor, Tensor]:
+def _kalman_weights(Y: Tensor, innovations: Tensor, obs_var: float) -> Tensor:
+    """innovations (N, n_obs) @ C^-1 with C = Y^T Y + (N - 1) R, R = obs_var I (Cholesky)."""
+    C = Y.T @ Y
+    C.diagonal().add_((len(Y) - 1) * obs_var)
+    return torch.cholesky_solve(innovations.T, torch.linalg.cholesky(C)).T
+
+
+def etkf_transform(Y: Tensor, dy: Tensor) -> tuple[Tensor, Tensor]:
     """Ensemble-space ETKF update for R = I: weights w (..., N) and symmetric T (..., N, N).
 
     ``Y`` (..., N, n_obs) are obs anomalies and ``dy`` (..., n_obs) the innovation, both already
     scaled by R^{-1/2}; batched over leading dimensions (LETKF: one batch entry per site).
+    The analysis is mean + (w + T) @ A for forecast anomalies A.
     """
     N = Y.shape[-2]
-    eye = torch.eye(N, dtype=Y.dtype, device=Y.device)
-    eigval, eigvec = torch.linalg.eigh(Y @ Y.transpose(-1, -2) + (N - 1) * eye)
-    T = (eigvec * eigval.rsqrt().unsqueeze(-2)) @ eigvec.transpose(-1, -2) * (N - 1) ** 0.5
-    Pw = (eigvec / eigval.unsqueeze(-2)) @ eigvec.transpose(-1, -2)
-    w = ((Y @ dy.unsqueeze(-1)).transpose(-1, -2) @ Pw).squeeze(-2)
+    C = Y @ Y.mT
+    C.diagonal(dim1=-2, dim2=-1).add_(N - 1)
+    eigval, eigvec = torch.linalg.eigh(C)
+    T = (eigvec * (eigval.rsqrt() * math.sqrt(N - 1)).unsqueeze(-2)) @ eigvec.mT
+    b = eigvec.mT @ (Y @ dy.unsqueeze(-1))  # (..., N, 1)
+    w = (eigvec @ (b / eigval.unsqueeze(-1))).squeeze(-1)
     return w, T
+
+
+def _transform(w: Tensor, T: Tensor, infl: float, rotation: Tensor | None) -> Tensor:
+    """G (..., N, N) with rows w + infl x (rotation @ T): the analysis is mean + G @ A."""
+    if rotation is None:
+        return torch.add(w.unsqueeze(-2), T, alpha=infl)
+    return torch.add(w.unsqueeze(-2), rotation @ T, alpha=infl)
 
 
 class ETKF(EnsembleFilter):
     """Ensemble transform KF with the symmetric square root (Hunt et al. 2007)."""
 
-    def analysis(self, E, y, setup, gen):
-        mean, A, Eo, Y = _anomalies(E, setup.obs)
-        scale = setup.obs.obs_var**-0.5
-        w, T = _etkf_transform(Y * scale, (y - Eo.mean(0)) * scale)
-        return mean + (w + T) @ A
+    def analysis(self, E, y, setup, draw=None):
+        mean, A, Y, obs_mean = _anomalies(E, setup)
+        dy = y - obs_mean
+        if setup.obs.obs_var != 1.0:
+            scale = setup.obs.obs_var**-0.5
+            Y, dy = Y * scale, dy * scale
+        w, T = etkf_transform(Y, dy)
+        return torch.addmm(mean, _transform(w, T, self.infl, draw), A)
 
 
 @dataclass
 class LETKF(EnsembleFilter):
     """Local ETKF (Hunt et al. 2007): one ETKF per state variable, all sites in one batch.
 
-    Observations are tapered by Gaspari-Cohn of their ring distance to the variable (``loc_rad``
-    in grid units; zero beyond 2 x 1.82 x loc_rad), applied as sqrt(taper) to Y and dy.
+    Each variable uses the observations within the Gaspari-Cohn support of its ring distance
+    (``loc_rad`` in grid units; zero beyond 2 x 1.82 x loc_rad), weighted by sqrt(taper) in Y
+    and dy. Inflation and rotation act on the whole ensemble after the local analyses, as in
+    DAPPER.
     """
 
     loc_rad: float = 4.0
+    _local: tuple[TwinSetup, Tensor, Tensor] | None = field(default=None, init=False,
+                                                           repr=False, compare=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.loc_rad > 0:
             raise ToolError(f"loc_rad must be > 0 grid units, got {self.loc_rad}")
 
-    def taper(self, setup: TwinSetup) -> Tensor:
-        """sqrt of the Gaspari-Cohn taper between each state variable and obs, (dim, n_obs),
-        from the forecast model's positions (its state is what is localised)."""
+    def localisation(self, setup: TwinSetup) -> tuple[Tensor, Tensor]:
+        """Local observations of each state variable: indices (dim, L) into the observations
+        and sqrt(taper) / sqrt(obs_var) (dim, L), L the most any variable has (zero-weighted
+        padding), from the forecast model's positions (its state is what is localised)."""
+        if self._local is not None and self._local[0] is setup:
+            return self._local[1], self._local[2]
         positions = model_positions(setup.model)
         if positions is None:
             raise ToolError(f"letkf needs a spatial model to localise, and the forecast model "
@@ -160,13 +202,18 @@ class LETKF(EnsembleFilter):
                             "localise; use etkf with this obs operator")
         dist = ring_distance(positions, positions[setup.obs.sites],
                              getattr(setup.model, "ring_length", None))
-        return gaspari_cohn(dist, self.loc_rad).sqrt().to(setup.device)
+        taper = gaspari_cohn(dist, self.loc_rad)  # (dim, n_obs)
+        L = max(1, int((taper > 0).sum(-1).max()))
+        weight, index = taper.topk(L, dim=-1)  # the L nearest (zero weights pad the rest)
+        scale = (weight.sqrt() * setup.obs.obs_var**-0.5).to(setup.device)
+        self._local = (setup, index.to(setup.device), scale)
+        return self._local[1], self._local[2]
 
-    def analysis(self, E, y, setup, gen):
-        mean, A, Eo, Y = _anomalies(E, setup.obs)
-        scale = setup.obs.obs_var**-0.5 * self.taper(setup)  # (dim, n_obs)
-        local_Y = Y.unsqueeze(0) * scale.unsqueeze(1)  # (dim, N, n_obs)
-        local_dy = (y - Eo.mean(0)) * scale  # (dim, n_obs)
-        w, T = _etkf_transform(local_Y, local_dy)  # (dim, N), (dim, N, N)
-        mean_increment = (w * A.T).sum(-1)  # (dim,)
-        return mean + mean_increment + torch.einsum("inm,mi->ni", T, A)
+    def analysis(self, E, y, setup, draw=None):
+        index, scale = self.localisation(setup)
+        mean, A, Y, obs_mean = _anomalies(E, setup)
+        local_Y = Y.T[index].mT * scale.unsqueeze(-2)  # (dim, N, L)
+        local_dy = (y - obs_mean)[index] * scale  # (dim, L)
+        w, T = etkf_transform(local_Y, local_dy)  # (dim, N), (dim, N, N)
+        G = _transform(w, T, self.infl, draw)
+        return mean + (G @ A.T.unsqueeze(-1)).squeeze(-1).T

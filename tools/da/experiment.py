@@ -9,9 +9,10 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
+from climcopilot.tools.da.forecast import CycleForecast
 from climcopilot.tools.da.operators import ObsOperator
+from climcopilot.tools.emulators.models import Model, describe_model
 from climcopilot.tools.emulators.systems import integrate
-from climcopilot.tools.models import Model, describe_model
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,18 @@ class TwinSetup:
     clim: Climatology
     x0_var: float = 0.001
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    _cycles: dict[int, CycleForecast] = field(default_factory=dict, repr=False)
+
+    def cycle(self, model: Model) -> CycleForecast:
+        """``model``'s forecast over one cycle (traced once per input shape, kept here)."""
+        found = self._cycles.get(id(model))
+        if found is None or found.model is not model:
+            found = self._cycles[id(model)] = CycleForecast(model, self.dt, self.dko)
+        return found
 
     def forecast(self, x: Tensor) -> Tensor:
         """Propagate states (..., dim) over one observation cycle (dko steps of the model)."""
-        for _ in range(self.dko):
-            x = self.model.step(x, self.dt)
-        return x
+        return self.cycle(self.model)(x)
 
     def sample_x0(self, n: int, gen: torch.Generator) -> Tensor:
         """``n`` draws from the initial distribution, shape (n, dim), on the set-up's device."""
@@ -98,30 +105,53 @@ class DAMethod(Protocol):
 
 
 class Trace:
-    """Per-cycle forecast and analysis means (Ko, dim) and spreads (Ko,); NaN after a blow-up."""
+    """Per-cycle forecast and analysis means (Ko, dim) and, for ensembles, the mean ensemble
+    variance after each analysis (Ko,); NaN from a blow-up on.
 
-    def __init__(self, setup: TwinSetup) -> None:
+    Recording does not wait on the values: ``finite_so_far`` looks every ``CHECK_EVERY`` cycles
+    (a blown-up filter stays non-finite) and ``finish`` finds the first non-finite analysis.
+    """
+
+    CHECK_EVERY = 25
+
+    def __init__(self, setup: TwinSetup, ensemble: bool = False) -> None:
         shape, dev = (setup.Ko, setup.system.dim), setup.device
         self.mean_f = torch.full(shape, math.nan, dtype=torch.float64, device=dev)
         self.mean_a = torch.full(shape, math.nan, dtype=torch.float64, device=dev)
-        self.spread_f = torch.full((setup.Ko,), math.nan, dtype=torch.float64, device=dev)
-        self.spread_a = torch.full((setup.Ko,), math.nan, dtype=torch.float64, device=dev)
-        self.has_spread = False
+        self.var_a = (torch.full((setup.Ko,), math.nan, dtype=torch.float64, device=dev)
+                      if ensemble else None)
         self.diverged_at: int | None = None
 
-    def record(self, ko: int, mean_f: Tensor, mean_a: Tensor, spread_f: Tensor | None = None,
-               spread_a: Tensor | None = None) -> bool:
-        """Store cycle ``ko``; returns False (and remembers the cycle) if the analysis blew up."""
+    @property
+    def has_spread(self) -> bool:
+        return self.var_a is not None
+
+    @property
+    def spread_a(self) -> Tensor | None:
+        """sqrt of the mean ensemble variance after each analysis (Ko,), state units."""
+        return None if self.var_a is None else self.var_a.sqrt()
+
+    def record(self, ko: int, mean_f: Tensor, mean_a: Tensor,
+               var_a: Tensor | None = None) -> None:
+        """Store cycle ``ko``: forecast and analysis means (dim,), analysis mean variance."""
         self.mean_f[ko], self.mean_a[ko] = mean_f, mean_a
-        if spread_a is not None:
-            self.has_spread = True
-            self.spread_f[ko], self.spread_a[ko] = spread_f, spread_a
-        if not bool(torch.isfinite(mean_a).all()):
+        if var_a is not None:
+            self.var_a[ko] = var_a
+
+    def finite_so_far(self, ko: int) -> bool:
+        """False when cycle ``ko`` is a checkpoint and its analysis is not finite."""
+        if (ko + 1) % self.CHECK_EVERY:
+            return True
+        return bool(torch.isfinite(self.mean_a[ko]).all())
+
+    def finish(self) -> Trace:
+        """Find the first cycle whose analysis is not finite (or was never made: the method
+        stopped there) and blank everything after it."""
+        bad = ~torch.isfinite(self.mean_a).all(-1)
+        if bool(bad.any()):
+            ko = int(bad.nonzero()[0, 0])
             self.diverged_at = ko
-            return False
-        return True
-
-
-def ensemble_spread(E: Tensor) -> Tensor:
-    """sqrt of the dimension-mean ensemble variance (ddof 1) of E (N, dim); DAPPER's spread."""
-    return E.var(0).mean().sqrt()
+            for series in (self.mean_f, self.mean_a, self.var_a):
+                if series is not None:
+                    series[ko + 1:] = math.nan
+        return self

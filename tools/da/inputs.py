@@ -54,6 +54,9 @@ class ExperimentInput(BaseModel):
     xB: float = Field(1.0, gt=0, description="3dvar/4dvar: B = xB x climatological covariance")
     lag: int = Field(1, ge=1, le=50, description="4dvar window length in observation cycles "
                      "(the window slides by one cycle)")
+    allow_large: bool = Field(False, description="run even when a work count (N x Ko x dim, "
+                              "model steps Ko x dko, ...) exceeds its limit; such a run may "
+                              "take hours")
     burn_in: float | None = Field(
         None, ge=0, description="spin-up excluded from time means, MTU; null = 20 MTU "
                                 "(DAPPER's) or half the experiment if shorter")
@@ -69,12 +72,14 @@ class TwinInput(ExperimentInput):
                         "ensemble anomalies after each analysis (1 = none)")
     seed: int = Field(0, ge=0, description="random seed of truth, observations and ensemble")
     device: str = Field("auto", description="'auto' (GPU if present), 'cpu' or 'cuda'")
-    pf_reg: float = Field(1.0, gt=0, le=10, description="pf: jitter after resampling, in "
-                          "units of the Silverman bandwidth; small N needs more (DAPPER tunes "
-                          "2.4 for N = 100 and 0.9 for N = 800 on Lorenz-63)")
-    pf_ess: float = Field(0.5, gt=0, le=1, description="pf: resample when the effective "
-                          "sample size falls below this fraction of N (DAPPER's NER)")
-
+    pf_reg: float | None = Field(
+        None, gt=0, le=10, description="pf: jitter after resampling, in units of the "
+        "bandwidth N^(-1/(dim+4)); null = by N from DAPPER's tuned Lorenz-63 values (2.4 at "
+        "N = 100, 0.9 at 800, 0.7 at 4000, linear in log N between and held beyond)")
+    pf_ess: float | None = Field(
+        None, gt=0, le=1, description="pf: resample when the effective sample size is at most "
+        "this fraction of N (DAPPER's NER); null = by N like pf_reg (0.3 at N = 100, 0.2 at "
+        "800, 0.05 at 4000)")
 
 
 class SweepInput(ExperimentInput):

@@ -16,7 +16,8 @@ class ObsOperator:
     """``h`` maps states (..., dim) to observations (..., n_obs); noise variance ``obs_var``.
 
     ``sites`` are the observed state indices when ``h`` picks sites (used for localisation and
-    to form H cheaply); None for a general callable.
+    to form H cheaply); None for a general callable. With every site observed in order ``h``
+    returns its input itself (callers must not modify the result in place).
     """
 
     h: Callable[[Tensor], Tensor]
@@ -61,6 +62,8 @@ def subset_obs(dim: int, sites: Sequence[int], obs_var: float) -> ObsOperator:
     if len(set(sites)) != len(sites) or min(sites) < 0 or max(sites) >= dim:
         raise ToolError(f"obs_sites must be distinct indices in 0..{dim - 1}; got {sites}")
     index = torch.tensor(sites, dtype=torch.long)
+    if sites == list(range(dim)):  # every site in order: h is the identity, no copy
+        return ObsOperator(h=lambda x: x, dim=dim, n_obs=dim, obs_var=obs_var, sites=index)
     return ObsOperator(h=lambda x: x[..., index.to(x.device)], dim=dim, n_obs=len(sites),
                        obs_var=obs_var, sites=index)
 

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.da.experiment import Trace, TwinSetup
-from climcopilot.tools.models import describe_model, is_differentiable
+from climcopilot.tools.emulators.models import describe_model, is_differentiable
 
 
 def kalman_gain(B: Tensor, H: Tensor, obs_var: float) -> Tensor:
@@ -32,10 +32,9 @@ class OptimalInterpolation:
         trace, obs = Trace(setup), setup.obs
         background = setup.clim.mean
         gain = kalman_gain(setup.clim.cov, obs.jacobian(background), obs.obs_var)
-        analysis = background + (yy - obs(background)) @ gain.T  # (Ko, dim), all cycles at once
-        for ko in range(setup.Ko):
-            trace.record(ko, background, analysis[ko])
-        return trace
+        trace.mean_f[:] = background
+        trace.mean_a[:] = background + (yy - obs(background)) @ gain.T  # all cycles at once
+        return trace.finish()
 
 
 @dataclass
@@ -56,10 +55,11 @@ class Var3D:
         for ko in range(setup.Ko):
             forecast = setup.forecast(x)
             K = gain if gain is not None else kalman_gain(B, obs.jacobian(forecast), obs.obs_var)
-            x = forecast + K @ (yy[ko] - obs(forecast))
-            if not trace.record(ko, forecast, x):
+            x = torch.addmv(forecast, K, yy[ko] - obs(forecast))
+            trace.record(ko, forecast, x)
+            if not trace.finite_so_far(ko):
                 break
-        return trace
+        return trace.finish()
 
 
 def symmetric_sqrt(B: Tensor) -> Tensor:
@@ -135,6 +135,7 @@ class Var4D:
                 analysis = x
                 if ko - self.lag + 1 >= 0:  # window is full: it slides by one cycle
                     start_bg = setup.forecast(start)
-            if not trace.record(ko, forecast, analysis):
+            trace.record(ko, forecast, analysis)
+            if not trace.finite_so_far(ko):
                 break
-        return trace
+        return trace.finish()
