@@ -7,18 +7,20 @@ same weights: no torch and no sentence-transformers, whose imports took about 7 
 that recalls from memory (the weights load in 0.3 s). tests/test_memory.py checks it against
 sentence-transformers (cosine >= 0.9999).
 
-Threads: embedding runs on one BLAS thread. A query is faster so, and on a loaded 2-core machine
-(two other busy processes) a 128-text batch took 2.6-3.4 s on one thread against 12-23 s on two
-(OpenBLAS threads wait on each other) and 4.3-6.7 s in sentence-transformers. The limit is set on
-numpy's BLAS for the whole process while a batch runs (embedding is serialized by a lock, so
-other numpy work in the process runs single-threaded for those milliseconds); torch's threads are
-never touched.
+Threads: every matrix product runs on one BLAS thread. A query is faster so, and on a loaded
+2-core machine a 128-text batch took 2.6-3.4 s so against 12-23 s with two BLAS threads (OpenBLAS
+threads spin waiting on each other) and 4.3-6.7 s in sentence-transformers. A batch of more than
+``BATCH`` texts is cut into chunks that run on one Python thread per CPU (numpy releases the GIL),
+which uses the cores without that spinning. The BLAS limit is set for the whole process while a
+batch runs (embedding is serialized by a lock; other numpy work in the process runs
+single-threaded for those milliseconds); torch's threads are never touched.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,23 +73,31 @@ class MiniLM:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-norm embeddings of ``texts``, float32, shape (len(texts), 384)."""
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
         tokens = [e.ids for e in self.tokenizer.encode_batch(texts)]
         order = sorted(range(len(texts)), key=lambda i: len(tokens[i]))
+        chunks = [order[start:start + BATCH] for start in range(0, len(order), BATCH)]
+
+        def forward(rows: list[int]) -> np.ndarray:
+            return self._forward([tokens[i] for i in rows])
+
         with self.blas.limit(limits=1, user_api="blas"):
-            for start in range(0, len(order), BATCH):
-                rows = order[start:start + BATCH]
-                ids = np.zeros((len(rows), max(len(tokens[i]) for i in rows)), dtype=np.int64)
-                mask = np.zeros(ids.shape, dtype=np.float32)
-                for row, i in enumerate(rows):
-                    ids[row, :len(tokens[i])] = tokens[i]
-                    mask[row, :len(tokens[i])] = 1.0
-                out[rows] = self._forward(ids, mask)
+            if len(chunks) <= 1:  # a query: no thread to start
+                results = [forward(rows) for rows in chunks]
+            else:
+                with ThreadPoolExecutor(min(len(chunks), os.cpu_count() or 1)) as pool:
+                    results = list(pool.map(forward, chunks))
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for rows, vectors in zip(chunks, results):
+            out[rows] = vectors
         return out
 
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Mean-pooled, unit-norm sentence vectors (B, 384) of token ids (B, L) with their
-        attention mask (B, L; 1 for tokens, 0 for padding)."""
+    def _forward(self, tokens: list[list[int]]) -> np.ndarray:
+        """Mean-pooled, unit-norm sentence vectors (B, 384) of B token id lists."""
+        ids = np.zeros((len(tokens), max(map(len, tokens))), dtype=np.int64)
+        mask = np.zeros(ids.shape, dtype=np.float32)  # 1 for tokens, 0 for padding
+        for row, seq in enumerate(tokens):
+            ids[row, :len(seq)] = seq
+            mask[row, :len(seq)] = 1.0
         batch, width = ids.shape
         x = layer_norm(self.words[ids] + self.positions[:width] + self.token_type, self.norm)
         # Padding gets the most negative float as attention bias, as transformers does.

