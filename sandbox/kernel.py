@@ -1,59 +1,89 @@
 """One persistent Jupyter kernel per session, driven through jupyter_client.
 
 :func:`start_kernel` is the single place a kernel process is started; the command comes from
-:mod:`climcopilot.sandbox.isolation` (bubblewrap, environment allow-list, limits).
-:class:`KernelSession` executes cells and turns the kernel's messages into compact
-:class:`~climcopilot.sandbox.observation.Observation` records.
+:mod:`climcopilot.sandbox.isolation` (bubblewrap, user namespace, seccomp, environment
+allow-list, limits). :class:`KernelSession` executes cells and turns the kernel's messages into
+compact :class:`~climcopilot.sandbox.observation.Observation` records (:mod:`.capture`), says
+where each result comes from (``source``, ``trusted``), keeps the workspace within its quota,
+and rebuilds the kernel's state after a restart.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import Any, BinaryIO
 
+import zmq
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 
-from climcopilot.sandbox.isolation import SandboxPolicy, describe, kernel_command, kernel_env
-from climcopilot.sandbox.launch import remove_cgroup
-from climcopilot.sandbox.observation import MIME, Observation
+from climcopilot.sandbox.capture import STDOUT_LIMIT, CellCapture
+from climcopilot.sandbox.errors import SandboxError
+from climcopilot.sandbox.isolation import (
+    KernelDirs,
+    KernelIdentity,
+    SandboxPolicy,
+    describe,
+    kernel_command,
+    kernel_env,
+    kernel_owner,
+)
+from climcopilot.sandbox.launch import cap_hits, remove_cgroup
+from climcopilot.sandbox.observation import Observation
 from climcopilot.sandbox.runtime import render_tool_cell
+from climcopilot.sandbox.workspace import Usage, Workspace
+
+__all__ = ["STDOUT_LIMIT", "KernelSession", "verification_kernel"]
 
 KERNEL_NAME = "climcopilot-sandbox"
 INTERRUPT_GRACE_S = 5.0  # wait this long for an interrupted cell to stop, then restart
-STDOUT_LIMIT = 4000  # characters of stdout kept in an observation; the rest goes to a file
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+QUOTA_POLL_S = 1.0  # how often the workspace is measured while a cell runs
+MESSAGE_LIMIT = 64 * 2**20  # bytes: a larger message from the kernel is dropped by zmq
+LOST_OUTPUT_WAIT_S = 2.0  # after the reply, wait this long for the idle status, then go on
+WORKSPACE_FOLDERS = ("figures", "outputs")
+OUT_OF_PROCESSES = ("can't start new thread", "Resource temporarily unavailable")
+PROBE = ("print(open('/proc/self/status').read())\n"
+         "print('UidMap:', ' '.join(open('/proc/self/uid_map').read().split()))")
+
+Hook = Callable[[dict[str, Any]], None]
 
 
-def start_kernel(workspace: Path, policy: SandboxPolicy) -> KernelManager:
-    """Start an ipykernel with this interpreter under ``policy``, its cwd in ``workspace``.
+def start_kernel(workspace: Path, dirs: KernelDirs, policy: SandboxPolicy,
+                 log: BinaryIO) -> KernelManager:
+    """Start an ipykernel with this interpreter under ``policy``, its cwd in ``workspace``,
+    its own stdout and stderr (not the cells': those go over iopub) into ``log``.
 
-    The kernel talks over ``ipc`` (Unix sockets in a short private directory), not TCP, so no
-    port is opened and the transport works inside a sandbox without a network.
+    ``dirs`` must have been made (:meth:`KernelDirs.make`). The kernel spec and connection
+    file live in ``dirs.host`` (the host's alone), the
+    kernel's sockets in ``dirs.ipc``. The kernel talks over ``ipc`` (Unix sockets), not TCP,
+    so no port is opened and the transport works inside a sandbox without a network. A
+    SandboxError if the policy cannot be honoured here.
     """
-    for sub in ("", "figures", "outputs"):
-        (workspace / sub).mkdir(parents=True, exist_ok=True)
-    sockets = Path(tempfile.mkdtemp(prefix="climcopilot-"))
-    spec = sockets / "kernels" / KERNEL_NAME
+    argv = kernel_command(workspace, dirs, policy)
+    spec = dirs.host / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True)
-    km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=str(sockets / "kernel"),
-                       connection_file=str(sockets / "connection.json"),
+    context = zmq.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, MESSAGE_LIMIT)
+    km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=str(dirs.ipc / "kernel"),
+                       connection_file=str(dirs.connection), context=context,
                        kernel_spec_manager=KernelSpecManager(
                            kernel_dirs=[str(spec.parent)], ensure_native_kernel=False))
     km.write_connection_file()
-    argv = kernel_command(workspace, sockets, policy)
+    dirs.connection.chmod(0o644)  # the kernel's uid reads it; its folder is the host's alone
     # Interrupts go as messages: a SIGINT to the process group would also reach bubblewrap,
     # which dies of it and takes the kernel along.
     (spec / "kernel.json").write_text(json.dumps(
         {"argv": argv, "display_name": "ClimCopilot sandbox", "language": "python",
          "interrupt_mode": "message"}))
-    km.start_kernel(cwd=str(workspace), env=kernel_env(workspace))
+    km.start_kernel(cwd=str(workspace), env=kernel_env(workspace, policy), stdout=log,
+                    stderr=log)
     return km
 
 
@@ -61,36 +91,67 @@ class KernelDied(RuntimeError):
     """The kernel process exited while a cell ran."""
 
 
-class CellTimeout(RuntimeError):
-    """A cell (request ``msg_id``) did not finish in time."""
+class CellStopped(RuntimeError):
+    """A cell (request ``msg_id``) was stopped: ``reason`` is the one-line error."""
 
-    def __init__(self, msg_id: str) -> None:
-        super().__init__(msg_id)
+    def __init__(self, msg_id: str, reason: str) -> None:
+        super().__init__(reason)
         self.msg_id = msg_id
+        self.reason = reason
 
 
 class KernelSession:
     """A session's kernel: execute code or tool calls, get observations back.
 
     ``timeout`` is the per-cell wall-clock limit in seconds; ``policy`` the isolation and
-    limits (default: from the environment, bubblewrap where available).
+    limits (default: from the environment, bubblewrap where available). A SandboxError if the
+    kernel must not start here (see :func:`~climcopilot.sandbox.isolation.refusal`).
+
+    :attr:`tainted` is True once free code has run in the current kernel process; tool cells
+    are ``trusted`` only before that. After a restart the earlier successful cells are
+    replayed (tool cells as tool calls); replayed code taints the new kernel again.
     """
 
     def __init__(self, workspace: Path, timeout: float = 600.0,
                  policy: SandboxPolicy | None = None) -> None:
-        self.workspace = Path(workspace).resolve()
-        self.timeout = timeout
         self.policy = policy or SandboxPolicy.from_env()
+        Path(workspace).mkdir(parents=True, exist_ok=True)
+        self.files = Workspace(workspace, kernel_owner(self.policy))
+        self.workspace = self.files.root
+        self.timeout = timeout
         self.status = describe(self.policy)
         self.cells: list[Observation] = []
-        self.km = start_kernel(self.workspace, self.policy)
-        self.kc = self._connect()
+        self.tainted = False
+        self.files.prepare(WORKSPACE_FOLDERS)
+        self.dirs = KernelDirs(Path(tempfile.mkdtemp(prefix="climcopilot-")))
+        try:
+            self.dirs.make(kernel_owner(self.policy))
+            self.log = self.dirs.log.open("ab")
+            self.km = start_kernel(self.workspace, self.dirs, self.policy, self.log)
+            self.kc = self._connect()
+        except BaseException:
+            shutil.rmtree(self.dirs.root, ignore_errors=True)
+            raise
 
     def _connect(self) -> Any:
-        kc = self.km.client()
+        kc = self.km.client(context=self.km.context)
         kc.start_channels()
-        kc.wait_for_ready(timeout=60)
+        try:
+            kc.wait_for_ready(timeout=60)
+        except RuntimeError:
+            kc.stop_channels()
+            raise SandboxError(f"the kernel did not start ({self._last_words()}); with "
+                               f"{self.policy.memory_mb} MB and {self.policy.processes} "
+                               "processes (CLIMCOPILOT_KERNEL_MEMORY_MB, ..._PROCESSES)") from None
         return kc
+
+    def _last_words(self) -> str:
+        """The last line the kernel process wrote to its log."""
+        self.log.flush()
+        with self.dirs.log.open("rb") as log:
+            log.seek(max(0, log.seek(0, 2) - 2000))
+            lines = log.read().decode(errors="replace").strip().splitlines()
+        return lines[-1][:300] if lines else "it wrote nothing"
 
     def __enter__(self) -> KernelSession:
         return self
@@ -102,104 +163,230 @@ class KernelSession:
         """Stop the kernel and its channels."""
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=True)
-        sockets = Path(self.km.connection_file).parent
-        remove_cgroup(sockets.name)
-        shutil.rmtree(sockets, ignore_errors=True)
+        remove_cgroup(self.dirs.root.name)
+        self.log.close()
+        shutil.rmtree(self.dirs.root, ignore_errors=True)
+        self.km.context.destroy(linger=0)
 
-    def replay(self, codes: list[str]) -> int:
-        """Re-run ``codes`` (cells that succeeded before a restart) to rebuild the kernel's
-        state; returns how many succeeded again. Replayed cells are not recorded."""
-        recorded = len(self.cells)
-        ok = sum(self.execute(code).ok for code in codes)
-        del self.cells[recorded:]
-        return ok
+    def execute(self, code: str, timeout: float | None = None, *,
+                helper: bool = False) -> Observation:
+        """Run free code as one cell (``timeout`` seconds, default the session's); save its
+        figures and long output under the workspace. ``helper=True`` is for code the host
+        wrote itself that changes nothing the tools rely on (e.g. handing a variable over):
+        it neither taints the kernel nor is recorded as a cell (so never replayed)."""
+        return self._cell(code, "code", timeout, helper=helper)
 
-    def call_tool(self, name: str, arguments: dict[str, Any]) -> Observation:
-        """Run a registered tool in the kernel (rendered as a code cell)."""
-        return self.execute(render_tool_cell(name, arguments))
+    def call_tool(self, name: str, arguments: dict[str, Any],
+                  timeout: float | None = None) -> Observation:
+        """Run a registered tool in the kernel, as a cell the host renders; its observation is
+        ``trusted`` if no free code ran in this kernel since it (re)started. ``arguments``
+        must be JSON values (SandboxError otherwise: they are written into the cell)."""
+        if not isinstance(name, str) or not isinstance(arguments, dict) or not _is_json(arguments):
+            raise SandboxError(f"tool call {name!r}: the arguments must be a JSON object")
+        return self._cell(render_tool_cell(name, arguments), "tool", timeout,
+                          tool=(name, arguments))
 
-    def execute(self, code: str, timeout: float | None = None) -> Observation:
-        """Run one cell (``timeout`` seconds, default the session's); save its figures and
-        long output under the workspace."""
+    def restore(self, cells: Sequence[Observation]) -> str:
+        """Take up ``cells`` of an earlier kernel of this session (e.g. when a session
+        resumes): replay them here, as after a restart, and keep them as this session's first
+        cells, so later cells are numbered after them and a later restart replays them too.
+        Returns what the replay did, in words."""
+        note = self._replay(cells)
+        self.cells.extend(cells)
+        return note
+
+    def _cell(self, code: str, source: str, timeout: float | None, helper: bool = False,
+              tool: tuple[str, dict[str, Any]] | None = None) -> Observation:
         timeout = self.timeout if timeout is None else timeout
         number = len(self.cells) + 1
+        trusted = source == "tool" and not self.tainted
+        if source == "code" and not helper:
+            self.tainted = True  # from here on the kernel's state may have been changed
+        capture = CellCapture(self.files, number, self.policy.memory_mb)
+        hits = cap_hits(self.dirs.root.name)
+        before = self.files.usage()
         started = time.perf_counter()
-        outputs: dict[str, Any] = {"stdout": [], "figures": [], "result": None, "error": None}
-
-        def hook(msg: dict[str, Any]) -> None:
-            self._collect(msg, outputs, number)
-
         restarted = False
         try:
-            self._run(code, hook, timeout)
-            if "matplotlib" in code or "plt." in code:
+            if not self._run(code, capture.collect, timeout, before):
+                capture.text(f"\n[output lost: the kernel sent a message over "
+                             f"{MESSAGE_LIMIT // 2**20} MB]\n")
+                self._reconnect()
+            if source == "code" and not helper and ("matplotlib" in code or "plt." in code):
                 self._run("from climcopilot.sandbox.runtime import flush_figures as _ff\n"
-                          f"_ff('cell-{number}')", hook, 60)
-        except CellTimeout as exc:
-            outputs["error"] = f"TimeoutError: cell ran longer than {timeout:.0f} s"
+                          f"_ff('cell-{number}')", capture.collect, 60, before)
+        except CellStopped as exc:
+            capture.error = exc.reason
             self.km.interrupt_kernel()
             try:
                 self._run_until_idle(exc.msg_id, lambda msg: None, INTERRUPT_GRACE_S)
-                outputs["error"] += " and was interrupted"
-            except (CellTimeout, KernelDied):
+                capture.error += " and was interrupted"
+            except (CellStopped, KernelDied):
                 restarted = True
                 self._restart()
-                outputs["error"] += ("; the interrupt did not take, so the kernel was "
-                                     "restarted and the session's variables are lost")
+                capture.error += "; the interrupt did not take, so the kernel was restarted"
         except KernelDied:
             restarted = True
             self._restart()
-            outputs["error"] = ("KernelDied: the kernel stopped during this cell; it was "
-                                "restarted and the session's variables are lost")
-        if not restarted and "can't start new thread" in (outputs["error"] or ""):
+            capture.error = "KernelDied: the kernel stopped during this cell and was restarted"
+        finally:
+            capture.close()
+        exhausted = self._exhausted(capture, hits)
+        if not restarted and exhausted == "processes" and capture.error is not None:
             restarted = True  # its process quota is used up (e.g. by a fork bomb's zombies)
             self._restart()
-            outputs["error"] += ("; the kernel had no processes left, so it was restarted "
-                                 "and the session's variables are lost")
-        obs = self._observation(number, code, outputs, time.perf_counter() - started, restarted)
-        self.cells.append(obs)
+            capture.error += "; the kernel had no processes left, so it was restarted"
+        if restarted and not helper:
+            capture.error += "; " + self._replay(self.cells)
+        over = self._over_quota(self.files.usage())
+        if over is not None and capture.error is None:
+            capture.error = over
+        obs = Observation(
+            cell=number, code=code, ok=capture.error is None, stdout=capture.stdout(),
+            error=capture.error, traceback=capture.traceback, source=source,
+            tool=tool[0] if tool else None, arguments=tool[1] if tool else None,
+            trusted=trusted and not restarted and capture.error is None,
+            results=capture.results,
+            result=capture.results[-1].result if capture.results else None,
+            figures=capture.figures, full_output=capture.full_output,
+            wall_s=round(time.perf_counter() - started, 4),
+            device=capture.results[-1].device if capture.results else "cpu",
+            kernel_restarted=restarted, exhausted=exhausted)
+        if not helper:
+            self.cells.append(obs)
         return obs
 
-    def _restart(self, attempts: int = 4) -> None:
-        """Kill and start the kernel. The processes of the old one (e.g. a fork bomb's
-        children) can take seconds to go, and until then they fill the process quota the new
-        kernel shares, so a start that dies at once is tried again after a pause."""
+    def _exhausted(self, capture: CellCapture, hits: int | None) -> str | None:
+        """``processes`` if the cell hit the process cap (the pids cgroup counts refused forks;
+        without one, the error says so), ``memory`` on a MemoryError, else None."""
+        after = cap_hits(self.dirs.root.name)
+        error = capture.error or ""
+        if (hits is not None and after is not None and after > hits) or any(
+                text in error for text in OUT_OF_PROCESSES):
+            return "processes"
+        return "memory" if error.startswith("MemoryError") else None
+
+    def _over_quota(self, usage: Usage) -> str | None:
+        """The one-line error when the workspace holds more than its quota, else None."""
+        policy = self.policy
+        if usage.mb <= policy.workspace_mb and usage.entries <= policy.workspace_files:
+            return None
+        return (f"WorkspaceFull: the workspace holds {usage.mb:.0f} MB in {usage.entries} "
+                f"entries, over its quota of {policy.workspace_mb} MB / "
+                f"{policy.workspace_files} (CLIMCOPILOT_WORKSPACE_MB, ..._FILES); delete "
+                f"files in {self.workspace} to go on")
+
+    def _replay(self, cells: Sequence[Observation]) -> str:
+        """Re-run the successful ``cells`` (tool cells as tool calls) to rebuild the kernel's
+        state, skipping those that exhausted processes or memory; a replayed code cell taints
+        the kernel. Stops at a cell that kills or outlasts the kernel (which is then restarted
+        clean). Returns what it did, in words."""
+        todo = [c for c in cells if c.ok and c.code and c.exhausted is None]
+        skipped = [c.cell for c in cells if c.ok and c.code and c.exhausted is not None]
+        rebuilt = 0
+        for obs in todo:
+            if obs.source == "tool" and obs.tool is not None:
+                code = render_tool_cell(obs.tool, obs.arguments or {})
+            else:
+                code, self.tainted = obs.code, True
+            capture = CellCapture(self.files, obs.cell, self.policy.memory_mb)
+            try:
+                self._run(code, lambda msg, c=capture: c.collect(msg) if
+                          msg["header"]["msg_type"] == "error" else None, self.timeout,
+                          self.files.usage())
+            except (CellStopped, KernelDied) as exc:
+                self._restart()
+                what = "ran too long" if isinstance(exc, CellStopped) else "killed the kernel"
+                return (f"replayed {rebuilt} of {len(todo)} earlier cells, then stopped: cell "
+                        f"{obs.cell} {what}; the session's variables are lost")
+            rebuilt += capture.error is None
+        note = (f"replayed {rebuilt} of {len(todo)} earlier cells to rebuild its state" if todo
+                else "the session's variables are lost (no earlier cells to replay)")
+        if skipped:
+            note += (f" (skipped cells {', '.join(map(str, skipped))}: they used up the "
+                     "kernel's processes or memory)")
+        return note
+
+    def _reconnect(self) -> None:
+        """New channels to the same kernel: zmq closes a connection for good once it has
+        dropped a message over :data:`MESSAGE_LIMIT`."""
         self.kc.stop_channels()
+        self.kc = self._connect()
+
+    def _restart(self, attempts: int = 4) -> None:
+        """Kill and start the kernel; it is untainted until code runs in it again. The
+        processes of the old one (e.g. a fork bomb's children) can take seconds to go, and
+        until then they fill the process quota the new kernel shares, so a start that dies
+        at once is tried again after a pause."""
+        self.kc.stop_channels()
+        self.tainted = False
         for attempt in range(attempts):
             try:
                 self.km.restart_kernel(now=True)
                 self.kc = self._connect()
                 return
-            except RuntimeError:
+            except (RuntimeError, SandboxError):
                 if attempt == attempts - 1:
                     raise
                 time.sleep(2.0 ** attempt)
 
-    def _run(self, code: str, hook: Any, timeout: float) -> None:
-        """Execute ``code`` and feed its iopub messages to ``hook`` until the kernel is idle.
+    def _run(self, code: str, hook: Hook, timeout: float, usage: Usage) -> bool:
+        """Execute ``code`` and feed its iopub messages to ``hook`` until the kernel is idle;
+        False if some output was lost (see :meth:`_run_until_idle`).
 
-        Raises CellTimeout after ``timeout`` seconds and KernelDied if the process exits.
+        Raises CellStopped after ``timeout`` seconds or when the workspace grows past its
+        quota (from ``usage`` when the cell began), KernelDied if the process exits.
         """
-        self._run_until_idle(self.kc.execute(code, stop_on_error=False), hook, timeout)
+        return self._run_until_idle(self.kc.execute(code, stop_on_error=False), hook, timeout,
+                                    usage)
 
-    def _run_until_idle(self, msg_id: str, hook: Any, timeout: float) -> None:
+    def _run_until_idle(self, msg_id: str, hook: Hook, timeout: float,
+                        usage: Usage | None = None) -> bool:
+        """Feed the iopub messages of request ``msg_id`` to ``hook`` until the kernel is idle.
+        Returns False if output was lost: the reply came but the idle status did not (zmq
+        drops a message over :data:`MESSAGE_LIMIT` and the connection with it)."""
         deadline = time.monotonic() + timeout
+        next_poll = time.monotonic() + QUOTA_POLL_S
+        replied_at = None
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise CellTimeout(msg_id)
+            now = time.monotonic()
+            if now >= deadline:
+                raise CellStopped(msg_id, f"TimeoutError: cell ran longer than {timeout:.0f} s")
+            if usage is not None and now >= next_poll:
+                next_poll = now + QUOTA_POLL_S
+                self._check_growth(msg_id, usage)
             try:
-                msg = self.kc.get_iopub_msg(timeout=min(0.25, remaining))
+                msg = self.kc.get_iopub_msg(timeout=min(0.25, deadline - now))
             except Empty:
                 if not self.km.is_alive():
                     raise KernelDied from None
+                if replied_at is None and self._replied(msg_id):
+                    replied_at = now
+                if replied_at is not None and now - replied_at > LOST_OUTPUT_WAIT_S:
+                    return False
                 continue
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 break
             hook(msg)
-        self._reply(msg_id)
+        if replied_at is None:
+            self._reply(msg_id)
+        return True
+
+    def _replied(self, msg_id: str) -> bool:
+        """Whether the shell reply to ``msg_id`` has come (earlier replies are consumed)."""
+        while self.kc.shell_channel.msg_ready():
+            if self.kc.get_shell_msg(timeout=0)["parent_header"].get("msg_id") == msg_id:
+                return True
+        return False
+
+    def _check_growth(self, msg_id: str, start: Usage) -> None:
+        """Stop the cell if the workspace is over its quota and bigger than when it began."""
+        now = self.files.usage()
+        over = self._over_quota(now)
+        if over is not None and (now.bytes > start.bytes or now.entries > start.entries):
+            raise CellStopped(msg_id, over + "; the cell was stopped")
 
     def _reply(self, msg_id: str) -> None:
         """Consume shell replies up to the one for ``msg_id`` (earlier ones: warm-up cells)."""
@@ -217,58 +404,34 @@ class KernelSession:
                         "climcopilot.tools.registry as _g; _g.registry(); _r.context()",
                         silent=True)
 
-    def _collect(self, msg: dict[str, Any], out: dict[str, Any], number: int) -> None:
-        kind, content = msg["header"]["msg_type"], msg["content"]
-        if kind == "stream":
-            out["stdout"].append(content["text"])
-        elif kind in ("display_data", "execute_result"):
-            data = content.get("data", {})
-            if MIME in data:
-                payload = data[MIME]
-                if "error" in payload:
-                    out["error"] = payload["error"]
-                if "result" in payload:
-                    out["result"] = payload["result"]
-                    out["figures"].extend(payload["result"].get("figures", []))
-                    out["device"] = payload.get("device", "cpu")
-                out["figures"].extend(payload.get("figures", []))
-            elif "image/png" in data:
-                out["figures"].append(self._save_png(data["image/png"], number))
-            elif "text/plain" in data:
-                out["stdout"].append(data["text/plain"] + "\n")
-        elif kind == "error":
-            error = f"{content['ename']}: {content['evalue']}".splitlines()[0].rstrip(": ")
-            if content["ename"] == "MemoryError":
-                error += (f" (over the kernel's {self.policy.memory_mb} MB memory cap: work in "
-                          "chunks, or raise CLIMCOPILOT_KERNEL_MEMORY_MB)")
-            out["error"] = error
-            out["traceback"] = ANSI.sub("", "\n".join(content["traceback"][-3:]))
+    def probe(self) -> KernelIdentity:
+        """What the kernel process is, read from its own ``/proc/self``: uid, capabilities,
+        no_new_privs, seccomp mode, user namespace (a helper cell: no taint, not recorded)."""
+        obs = self.execute(PROBE, timeout=60, helper=True)
+        if obs.error:
+            raise SandboxError(f"cannot read the kernel's status: {obs.error}")
+        return KernelIdentity.parse(obs.stdout)
 
-    def _save_png(self, b64: str, number: int) -> str:
-        import base64
 
-        folder = self.workspace / "figures"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"cell-{number}-inline-{len(list(folder.glob('*.png'))) + 1}.png"
-        path.write_bytes(base64.b64decode(b64))
-        return str(path)
+def _is_json(value: Any) -> bool:
+    """Whether ``value`` is made of JSON values only (str keys; NaN and infinities allowed)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_is_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False
 
-    def _observation(self, number: int, code: str, out: dict[str, Any], wall: float,
-                     restarted: bool) -> Observation:
-        stdout = ANSI.sub("", "".join(out["stdout"]))
-        full = None
-        if len(stdout) > STDOUT_LIMIT:
-            folder = self.workspace / "outputs"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"cell-{number}.txt"
-            path.write_text(stdout)
-            full = str(path)
-            stdout = stdout[:STDOUT_LIMIT] + f"\n... [truncated; full output in {path}]"
-        result = out["result"]
-        ok = out["error"] is None
-        return Observation(cell=number, code=code, ok=ok, stdout=stdout, error=out["error"],
-                           traceback=out.get("traceback"), result=result,
-                           figures=out["figures"], full_output=full, wall_s=round(wall, 4),
-                           device=out.get("device", "cpu"),
-                           kernel_restarted=restarted)
 
+@contextmanager
+def verification_kernel(policy: SandboxPolicy | None = None,
+                        timeout: float = 600.0) -> Iterator[KernelSession]:
+    """A throwaway kernel in a fresh temporary workspace (removed afterwards), to re-run tool
+    calls where no free code ever ran: its tool observations are ``trusted``."""
+    workspace = Path(tempfile.mkdtemp(prefix="climcopilot-verify-"))
+    try:
+        with KernelSession(workspace, timeout=timeout, policy=policy) as kernel:
+            yield kernel
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)

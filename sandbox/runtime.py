@@ -5,6 +5,10 @@ A tool call from the agent is rendered (by :func:`render_tool_cell`) as a cell s
     from climcopilot.sandbox.runtime import call_tool
     call_tool('analysis.lag_correlation', {'a': 'soi', 'b': 'nino3'})
 
+Free code calls tools the same way, or as ``tools.analysis.lag_correlation(a=..., b=...)``
+(:mod:`climcopilot.sandbox.namespace`); either returns the result model. Each published result
+names its tool and arguments, so the host can re-run it elsewhere to verify it.
+
 Objects a tool leaves in the session (datasets, models) live in one :class:`ToolContext` per
 kernel and are also bound as variables in the user namespace, so free code cells can use them.
 """
@@ -18,18 +22,19 @@ from typing import Any
 
 from climcopilot.sandbox.isolation import gpu_devices
 from climcopilot.sandbox.observation import MIME
-from climcopilot.tools.base import ToolContext, ToolError
+from climcopilot.tools.base import ToolContext, ToolError, ToolResult
 
 _CONTEXT: ToolContext | None = None
 
 
 def render_tool_cell(name: str, arguments: dict[str, Any]) -> str:
     """The code cell that calls tool ``name`` with JSON-like ``arguments``; NaN and infinite
-    numbers (which repr writes as ``nan``, ``inf``) reach the tool as floats."""
+    numbers (which repr writes as ``nan``, ``inf``) reach the tool as floats. The closing
+    ``;`` keeps IPython from echoing the returned result model."""
     header = "from climcopilot.sandbox.runtime import call_tool\n"
     if _has_nonfinite(arguments):
         header = "from math import inf, nan\n" + header
-    return header + f"call_tool({name!r}, {arguments!r})"
+    return header + f"call_tool({name!r}, {arguments!r});"
 
 
 def _has_nonfinite(value: Any) -> bool:
@@ -67,18 +72,28 @@ def _publish(payload: dict[str, Any]) -> None:
     display({MIME: payload}, raw=True)
 
 
-def call_tool(name: str, arguments: dict[str, Any]) -> None:
-    """Run a registered tool and publish its result (or its one-line error) as JSON."""
+def run_tool(name: str, arguments: dict[str, Any]) -> ToolResult:
+    """Run a registered tool, bind its handles, publish its result as JSON and return it;
+    ToolError if it cannot run."""
     from climcopilot.tools.registry import get_tool
 
     ctx = context()
+    tool = get_tool(name)
+    result = tool.run(arguments, ctx)
+    _bind_handles(result.handles, ctx)
+    _publish({"tool": tool.name, "arguments": arguments, "result": result.model_dump(mode="json"),
+              "device": ctx.device})
+    return result
+
+
+def call_tool(name: str, arguments: dict[str, Any]) -> ToolResult | None:
+    """:func:`run_tool`, but a ToolError is published as the one-line error (what a tool cell
+    reports) and None returned."""
     try:
-        result = get_tool(name).run(arguments, ctx)
+        return run_tool(name, arguments)
     except ToolError as exc:
         _publish({"error": f"ToolError: {exc}"})
-        return
-    _bind_handles(result.handles, ctx)
-    _publish({"result": result.model_dump(mode="json"), "device": ctx.device})
+        return None
 
 
 def _bind_handles(handles: list[str], ctx: ToolContext) -> None:

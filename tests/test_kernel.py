@@ -50,9 +50,13 @@ def test_timeout_interrupts_and_the_kernel_lives_on(kernel: KernelSession) -> No
     assert kernel.execute("print(kept + 1)").stdout.strip() == "42"
 
 
-def test_dead_kernel_is_restarted_and_the_loss_is_reported(kernel: KernelSession) -> None:
-    kernel.execute("lost = 1")
+def test_dead_kernel_is_restarted_and_rebuilt_by_replay(kernel: KernelSession) -> None:
+    kernel.execute("rebuilt = 1")
+    kernel.execute("not_replayed = 2\n1 / 0")  # a failed cell is not replayed
+    kernel.execute("import os\nprint(os.getpid(), file=open('pid.txt', 'w'))", helper=True)
     obs = kernel.execute("import os\nos._exit(1)")
     assert obs.kernel_restarted and "restarted" in obs.error
-    after = kernel.execute("print('lost' in globals())")
-    assert after.ok and after.stdout.strip() == "False"
+    replayable = sum(c.ok for c in kernel.cells[:-1])
+    assert f"replayed {replayable} of {replayable} earlier cells" in obs.error
+    after = kernel.execute("print(rebuilt, 'not_replayed' in globals())")
+    assert after.ok and after.stdout.split() == ["1", "False"]

@@ -115,10 +115,13 @@ def test_fork_bomb_is_capped(home: Path) -> None:
 
 
 def test_killed_kernel_restarts_and_says_so(home: Path) -> None:
-    out, err, code = exec_cells("kept = 7", "import os\nos._exit(1)", "print('kept' in globals())")
+    out, err, code = exec_cells("kept = 7", "import os\nos._exit(1)", "print(kept)",
+                                "import os\nos._exit(1)", "print('lost' in globals())")
     assert out["cells"][1]["kernel_restarted"] and "restarted" in out["cells"][1]["error"]
-    assert out["cells"][2]["stdout"] == "False\n"  # a new kernel: the loss is real and reported
-    assert len(err) == 1 and "KernelDied" in err[0]
+    assert "replayed 1 of 1 earlier cells" in out["cells"][1]["error"]
+    assert out["cells"][2]["stdout"] == "7\n"  # a new kernel, rebuilt from the cell before
+    assert "replayed 2 of 2 earlier cells" in out["cells"][3]["error"]
+    assert len(err) == 2 and all("KernelDied" in line for line in err)
 
 
 def test_earlier_results_and_memory_survive_the_attacks(home: Path) -> None:
