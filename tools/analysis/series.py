@@ -117,8 +117,8 @@ def series_of(ctx: ToolContext, handle: str) -> xr.DataArray:
     DataArray with some finite values."""
     da = ctx.get(handle)
     if not isinstance(da, xr.DataArray) or da.dims not in (("time",), (AGE,)):
-        raise ToolError(f"{handle!r} is not a series (a DataArray with dim 'time', or 'age' "
-                        "for a paleo record); reduce a field to an index first (e.g. "
+        raise ToolError(f"{handle!r} is not a time series (a DataArray with dim 'time', or "
+                        "'age' for a paleo record); reduce a field to an index first (e.g. "
                         "analysis.regional_mean)")
     if da.size and not np.isfinite(da.values).any():
         raise ToolError(f"{handle!r} holds no finite values")
@@ -315,7 +315,8 @@ def extremes(args: ExtremesInput, ctx: ToolContext) -> ExtremesResult:
     """The highest and lowest value of a series and when: year_of_max, max_value,
     year_of_min, min_value (warmest/wettest = max, coldest/driest = min). A sub-annual series
     is compared as calendar-year means by default (said in `compared`); for a season, take
-    analysis.subset seasonal_mean first. Paleo records give age_of_max/age_of_min (ka BP)."""
+    analysis.subset seasonal_mean first. Paleo records give age_of_max/age_of_min (ka BP).
+    Ties go to the earliest in time."""
     da = series_of(ctx, args.handle)
     da = da.where(np.isfinite(da), drop=True)
     units = da.attrs.get("units", "?")
