@@ -8,14 +8,14 @@ QUESTION ?= What is the correlation between the Southern Oscillation Index and t
 .PHONY: install demo test test-slow lint bench eval eval-smoke clean
 
 $(STAMP): pyproject.toml
-	# bubblewrap isolates the kernel (tmux drives the chat test); installed here when we are root
-	# and either is missing.
-	(command -v bwrap && command -v tmux) >/dev/null || [ "$$(id -u)" != 0 ] || \
-		! command -v apt-get >/dev/null || \
-		apt-get install -y -qq bubblewrap tmux >/dev/null 2>&1 || \
+	# bubblewrap and libseccomp (its system-call filter) isolate the kernel, tmux drives the chat
+	# test; installed here when we are root and one is missing.
+	(command -v bwrap && command -v tmux && ldconfig -p | grep -q libseccomp.so.2) >/dev/null || \
+		[ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+		apt-get install -y -qq bubblewrap libseccomp2 tmux >/dev/null 2>&1 || \
 		(apt-get update -qq >/dev/null 2>&1 && \
-		 apt-get install -y -qq bubblewrap tmux >/dev/null 2>&1) || \
-		echo "bubblewrap or tmux could not be installed: no kernel isolation or no chat test"
+		 apt-get install -y -qq bubblewrap libseccomp2 tmux >/dev/null 2>&1) || \
+		echo "bubblewrap, libseccomp2 or tmux could not be installed: no kernel isolation or no chat test"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# CPU build of torch first, so a CPU machine does not pull a multi-GB CUDA build.
