@@ -1,15 +1,25 @@
-"""Benchmark the DA tools: ETKF and LETKF beside DAPPER 1.7.1, and the Dask sweep's speed-up.
+"""Benchmark the DA tools beside DAPPER 1.7.1, lean and as shipped, and the Dask sweep.
 
-Sakov & Oke (2008) Lorenz-96 set-up (40 sites, F=8, dt=0.05, all sites observed each step with
-error variance 1, Ko=1000), three seeds per case for each library, one CPU thread each.
-DAPPER runs in its own venv (default /tmp/dapper-venv; set DAPPER_PYTHON to change)::
+Five cases at DAPPER's tuned settings: ETKF, stochastic EnKF, 3D-Var and LETKF on Sakov & Oke
+(2008)'s Lorenz-96 (DAPPER's ``mods/Lorenz96/sakov2008``: 40 sites, F=8, dt=0.05, all sites
+observed every step with error variance 1) and the particle filter on Sakov et al. (2012)'s
+Lorenz-63 (``mods/Lorenz63/sakov2012``: obs every 25 steps of 0.01, variance 2); Ko = 1000
+cycles (DAPPER's Ko=1000 makes 1001). Wall time is the assimilation only (truth, observations
+and imports excluded), one CPU thread each.
 
-    python3 -m venv /tmp/dapper-venv
-    /tmp/dapper-venv/bin/pip install --no-deps dapper==1.7.1
-    /tmp/dapper-venv/bin/pip install "numpy~=2.0" "scipy>=1.14" "matplotlib>=3.10" pyyaml \
-        ipython "tqdm~=4.67" "colorama~=0.4.1" "tabulate~=0.8.3" "pathos~=0.3" dill==0.3.8 \
-        patlib==0.3.7 struct-tools==0.2.5 "threadpoolctl>=3,<4" mpl-tools==0.4.1
-    .venv/bin/python benchmarks/bench_da.py
+"DAPPER lean" is DAPPER with its online statistics (``dapper.stats.Stats``: spread, skewness,
+CRPS, rank histograms, SVD of the ensemble at every cycle) reduced to the one the comparison
+needs, the RMS error of the analysis mean; its rmse_a is checked to be bit-identical to the
+full run's. Runs are interleaved (ours, lean, as shipped, the order rotating each repetition),
+three repetitions with seeds 0, 1, 2 (ours) and 3000-3002 (DAPPER); figures are medians and
+ratios are ours / DAPPER's medians. Then the PF's divergences over 10 seeds at its defaults
+(ours) and at DAPPER's tuned settings, and the sweep's speed-up on 1 vs 2 Dask workers.
+
+DAPPER runs in its own venv as a worker process (``DAPPER_PYTHON``, default
+/work/dapper-venv/bin/python); without it those columns say why::
+
+    python3 -m venv /work/dapper-venv && /work/dapper-venv/bin/pip install dapper==1.7.1
+    .venv/bin/python benchmarks/bench_da.py [--no-sweep]
 """
 
 from __future__ import annotations
@@ -29,64 +39,172 @@ from climcopilot.tools.da.inputs import SweepInput, TwinInput
 from climcopilot.tools.da.sweep import run_sweep
 from climcopilot.tools.da.twin import run_twin
 
-SEEDS = (0, 1, 2)
+REPEATS = 3
+KO = 1000
+L96 = "dapper.mods.Lorenz96.sakov2008"
+L63 = "dapper.mods.Lorenz63.sakov2012"
+PF_SETUP = {"system": "lorenz63", "dt": 0.01, "dko": 25, "obs_var": 2.0}
+# name: (our arguments, DAPPER's module and method, DAPPER's published rmse_a, target ratio)
 CASES = {
-    "etkf": ({"method": "etkf", "N": 24, "infl": 1.013, "rot": True},
-             'da.EnKF("Sqrt", N=24, infl=1.013, rot=True)', 0.18),
-    "letkf": ({"method": "letkf", "N": 7, "infl": 1.04, "loc_rad": 4, "rot": True},
-              "da.LETKF(N=7, infl=1.04, rot=True, loc_rad=4)", 0.22),
+    "ETKF N=24": ({"method": "etkf", "N": 24, "infl": 1.013, "rot": True},
+                  L96, 'da.EnKF("Sqrt", N=24, infl=1.013, rot=True)', 0.18, 0.5),
+    "EnKF N=40": ({"method": "enkf", "N": 40, "infl": 1.06},
+                  L96, 'da.EnKF("PertObs", N=40, infl=1.06)', 0.22, 0.5),
+    "3D-Var": ({"method": "3dvar", "xB": 0.02}, L96, "da.Var3D(xB=0.02)", 0.41, 0.5),
+    "LETKF N=7": ({"method": "letkf", "N": 7, "infl": 1.04, "loc_rad": 4, "rot": True},
+                  L96, "da.LETKF(N=7, infl=1.04, rot=True, loc_rad=4)", 0.22, 0.25),
+    "PF N=100 (L63)": ({"method": "pf", "N": 100, **PF_SETUP},
+                       L63, "da.PartFilt(N=100, reg=2.4, NER=0.3)", 0.38, 0.5),
 }
+PF_DIVERGED = 1.0  # rmse_a above this (2.6x DAPPER's tuned 0.38, 20 x its seed spread)
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
-DAPPER_SCRIPT = """
+DAPPER_WORKER = r'''
 import json, sys, time
+import numpy as np
 import dapper.tools.progressbar as progressbar
 progressbar.disable_progbar = True
 import dapper as dpr
+import dapper.stats
 import dapper.da_methods as da
-from dapper.mods.Lorenz96.sakov2008 import HMM
-out = []
-for seed in json.loads(sys.argv[2]):
-    xp = eval(sys.argv[1])
-    dpr.set_seed(seed)
+from dapper.tools.series import mean_with_conf
+
+SHIPPED = dapper.stats.Stats
+
+
+class Ignored:
+    """Takes the diagnostics a method writes (trHK, N_eff, ...) and keeps none."""
+    def __setitem__(self, key, value):
+        pass
+
+
+class LeanStats:
+    """DAPPER's Stats reduced to the RMS error of the analysis mean, computed as Stats does."""
+    def __init__(self, xp, HMM, xx, yy, liveplots=False, store_u=False):
+        self.HMM, self.xx, self.stat_register = HMM, xx, []
+        self.err_rms_a = np.full(yy.shape[0], np.nan)
+
+    def __getattr__(self, name):
+        return Ignored()
+
+    def new_series(self, *args, **kwargs):
+        pass
+
+    def write(self, *args, **kwargs):
+        pass
+
+    def assess(self, k, ko=None, faus=None, E=None, w=None, mu=None, Cov=None):
+        if ko is None or "a" not in (faus or "au"):
+            return
+        if E is not None:
+            if not np.all(np.isfinite(E)):
+                raise RuntimeError("Ensemble not finite.")
+            mu = E.mean(0) if w is None else w @ E
+        err = mu - self.xx[k]
+        self.err_rms_a[ko] = np.sqrt(np.mean(err**2, axis=0))
+
+    def rmse_a(self):
+        return float(mean_with_conf(self.err_rms_a[self.HMM.tseq.masko]).val)
+
+
+for line in sys.stdin:
+    job = json.loads(line)
+    HMM = __import__(job["model"], fromlist=["HMM"]).HMM.copy()
+    HMM.tseq.Ko = job["Ko"]
+    xp = eval(job["method"])
+    dpr.set_seed(job["seed"])
     xx, yy = HMM.simulate()
+    dapper.stats.Stats = LeanStats if job["lean"] else SHIPPED
     start = time.perf_counter()
     xp.assimilate(HMM, xx, yy)
     wall_s = time.perf_counter() - start
-    xp.stats.average_in_time()
-    out.append({"seed": seed, "rmse_a": float(xp.avrgs.err.rms.a.val), "wall_s": wall_s})
-print(json.dumps(out))
-"""
+    if job["lean"]:
+        rmse_a = xp.stats.rmse_a()
+    else:
+        xp.stats.average_in_time()
+        rmse_a = float(xp.avrgs.err.rms.a.val)
+    print(json.dumps({"rmse_a": rmse_a, "wall_s": wall_s}), flush=True)
+'''
 
 
-def ours(args: dict) -> list[dict]:
-    """Our runs of one case: rmse_a and assimilation wall time per seed."""
-    runs = []
-    for seed in SEEDS:
-        outcome = run_twin(TwinInput(**args, Ko=1000, seed=seed, device="cpu"))
-        runs.append({"seed": seed, "rmse_a": outcome.rmse_a, "wall_s": outcome.wall_s})
-    return runs
+class Dapper:
+    """A DAPPER worker process in its own venv, one run per request; or why there is none."""
+
+    def __init__(self, python: str) -> None:
+        self.missing: str | None = None
+        if not os.path.exists(python):
+            self.missing = f"no DAPPER venv at {python} (see this script's docstring)"
+            return
+        self.process = subprocess.Popen([python, "-c", DAPPER_WORKER], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, env={**os.environ, **ONE_THREAD})
+
+    def run(self, model: str, method: str, seed: int, lean: bool) -> dict:
+        job = {"model": model, "method": method, "seed": seed, "lean": lean, "Ko": KO}
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        reply = self.process.stdout.readline()
+        if not reply:
+            error = self.process.stderr.read().strip().splitlines()
+            raise RuntimeError(f"DAPPER worker failed: {error[-1] if error else 'no output'}")
+        return json.loads(reply)
+
+    def close(self) -> None:
+        if self.missing is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
 
 
-def dappers(python: str, method: str) -> list[dict] | str:
-    """DAPPER's runs of one case (DAPPER seeds 3000+), or why they could not run."""
-    seeds = json.dumps([3000 + s for s in SEEDS])
-    try:
-        done = subprocess.run([python, "-c", DAPPER_SCRIPT, method, seeds], capture_output=True,
-                              text=True, timeout=900, env={**os.environ, **ONE_THREAD})
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"not run: {exc}"
-    if done.returncode != 0:
-        return f"failed: {done.stderr.strip().splitlines()[-1]}"
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def ours(args: dict, seed: int) -> dict:
+    outcome = run_twin(TwinInput(**args, Ko=KO, seed=seed, device="cpu"))
+    return {"rmse_a": outcome.rmse_a, "wall_s": outcome.wall_s}
 
 
-def describe(runs: list[dict] | str) -> str:
-    if isinstance(runs, str):
-        return runs
-    rmse = ", ".join(f"{r['rmse_a']:.3f}" for r in runs)
-    return (f"rmse_a median {statistics.median(r['rmse_a'] for r in runs):.3f} ({rmse}); "
-            f"wall {statistics.mean(r['wall_s'] for r in runs):.2f} s per run")
+def compare(dapper: Dapper) -> None:
+    """Per case: rmse_a and wall medians of ours, DAPPER lean, DAPPER as shipped; ratios."""
+    print(f"\n{'case':16s} {'library':13s} {'rmse_a median (per seed)':34s} "
+          f"{'wall median (per run)':30s} ours/this")
+    for name, (args, model, method, published, target) in CASES.items():
+        runs: dict[str, list[dict]] = {"ours": [], "lean": [], "shipped": []}
+        for rep in range(REPEATS):
+            order = ["ours", "lean", "shipped"]
+            for library in order[rep % 3:] + order[:rep % 3]:
+                if library == "ours":
+                    runs["ours"].append(ours(args, rep))
+                elif dapper.missing is None:
+                    runs[library].append(dapper.run(model, method, 3000 + rep,
+                                                    lean=library == "lean"))
+        ours_wall = statistics.median(r["wall_s"] for r in runs["ours"])
+        for library, label in (("ours", "climcopilot"), ("lean", "DAPPER lean"),
+                               ("shipped", "DAPPER 1.7.1")):
+            if not runs[library]:
+                print(f"{name:16s} {label:13s} not run: {dapper.missing}")
+                continue
+            rmse = [r["rmse_a"] for r in runs[library]]
+            wall = [r["wall_s"] for r in runs[library]]
+            ratio = ours_wall / statistics.median(wall)
+            print(f"{name:16s} {label:13s} {statistics.median(rmse):.3f} "
+                  f"({', '.join(f'{v:.3f}' for v in rmse)}){'':8s} "
+                  f"{statistics.median(wall):6.3f} s ({', '.join(f'{v:.3f}' for v in wall)}) "
+                  + ("" if library == "ours" else f"{ratio:5.2f}"
+                     + (f" (target <= {target})" if library == "lean" else "")))
+        if runs["lean"]:
+            same = [a["rmse_a"] == b["rmse_a"] for a, b in zip(runs["lean"], runs["shipped"])]
+            print(f"{'':16s} lean rmse_a bit-identical to shipped: {all(same)}; published "
+                  f"{published}")
+
+
+def pf_divergences(dapper: Dapper, seeds: range = range(10)) -> None:
+    """Seeds whose PF rmse_a exceeds PF_DIVERGED: ours at its defaults, DAPPER's tuned."""
+    args, model, method, _, _ = CASES["PF N=100 (L63)"]
+    mine = [ours(args, s)["rmse_a"] for s in seeds]
+    print(f"\nPF N=100 on Lorenz-63, {len(seeds)} seeds, diverged = rmse_a > {PF_DIVERGED}:")
+    print(f"  climcopilot (defaults): {sum(r > PF_DIVERGED for r in mine)} diverged; rmse_a "
+          + ", ".join(f"{r:.3f}" for r in mine))
+    if dapper.missing is None:
+        theirs = [dapper.run(model, method, 3000 + s, lean=True)["rmse_a"] for s in seeds]
+        print(f"  DAPPER {method}: {sum(r > PF_DIVERGED for r in theirs)} diverged; rmse_a "
+              + ", ".join(f"{r:.3f}" for r in theirs))
 
 
 def sweep_seconds(n_workers: int, args: SweepInput) -> float:
@@ -111,18 +229,20 @@ def cpu_model() -> str:
 
 
 def main() -> None:
-    python = os.environ.get("DAPPER_PYTHON", "/tmp/dapper-venv/bin/python")
-    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, "
-          f"GPU: {torch.cuda.is_available()}, load average {os.getloadavg()[0]:.1f}; "
-          f"python {sys.version.split()[0]}, torch {torch.__version__}")
-    print("Sakov & Oke (2008) L96: N=40, F=8, dt=0.05, obs all sites every step, R=I, "
-          f"Ko=1000, seeds {list(SEEDS)}; one thread each")
-    for name, (args, dapper_method, published) in CASES.items():
-        print(f"\n{name} (published rmse_a {published})")
-        print(f"  climcopilot: {describe(ours(args))}")
-        print(f"  DAPPER 1.7.1: {describe(dappers(python, dapper_method))}")
+    dapper = Dapper(os.environ.get("DAPPER_PYTHON", "/work/dapper-venv/bin/python"))
+    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, GPU: {torch.cuda.is_available()}, "
+          f"load average {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]}, torch "
+          f"{torch.__version__}; DAPPER: {dapper.missing or 'dapper 1.7.1 worker'}")
+    try:
+        compare(dapper)
+        pf_divergences(dapper)
+    finally:
+        dapper.close()
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    if "--no-sweep" in sys.argv:
+        return
     grid = SweepInput(methods=["etkf", "letkf"], Ns=[10, 20], infls=[1.02, 1.04],
-                      seeds=list(SEEDS), Ko=1000, loc_rad=4.0)
+                      seeds=[0, 1, 2], Ko=1000, loc_rad=4.0)
     one, two = sweep_seconds(1, grid), sweep_seconds(2, grid)
     print(f"\nsweep of 24 runs (etkf, letkf x N 10, 20 x infl 1.02, 1.04 x 3 seeds, Ko=1000): "
           f"1 worker {one:.1f} s, 2 workers {two:.1f} s, speed-up {one / two:.2f}x")

@@ -1,5 +1,6 @@
 """Unit checks of the DA building blocks against closed-form results."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -12,12 +13,15 @@ from climcopilot.tools.da.ensemble import (
     inflate,
     mean_preserving_rotations,
 )
+from climcopilot.tools.da.forecast import CycleForecast
 from climcopilot.tools.da.inputs import TwinInput
 from climcopilot.tools.da.localization import GC_SCALE, gaspari_cohn, ring_distance
+from climcopilot.tools.da.noise import NormalStream
 from climcopilot.tools.da.operators import callable_obs, identity_obs, obs_from_sites
-from climcopilot.tools.da.particle import systematic_resample
+from climcopilot.tools.da.particle import BootstrapPF, default_settings, systematic_resample
 from climcopilot.tools.da.twin import build_setup, simulate_truth
 from climcopilot.tools.da.variational import Var4D, kalman_gain, symmetric_sqrt
+from climcopilot.tools.emulators.catalog import get_system
 
 f64 = torch.float64
 
@@ -181,3 +185,87 @@ def test_observation_operators():
 def test_bad_observation_operators_are_clear_errors(make, match):
     with pytest.raises(ToolError, match=match):
         make()
+
+
+@pytest.mark.parametrize("system, shape, dt, dko", [
+    ("lorenz96", (24, 40), 0.05, 1),
+    ("lorenz63", (100, 3), 0.01, 25),
+    ("lorenz63", (3,), 0.01, 25),
+    ("lorenz96_two_scale", (5, 264), 0.005, 3),
+])
+def test_traced_cycle_is_bit_identical_to_stepping_eagerly(system, shape, dt, dko):
+    model = get_system(system)
+    cycle = CycleForecast(model, dt, dko)
+    gen = torch.Generator().manual_seed(4)
+    x = model.base_state() + torch.randn(shape, dtype=f64, generator=gen)
+    eager = x
+    for _ in range(dko):
+        eager = model.step(eager, dt)
+    with torch.inference_mode():
+        assert cycle.traceable
+        assert torch.equal(cycle(x), eager) and torch.equal(cycle(x), eager)  # traced, then cached
+
+
+def test_a_plugin_model_and_gradients_step_eagerly():
+    class Damped:  # any object with step(): a plugin's model
+        name, dim, default_dt = "damped", 2, 0.1
+
+        def step(self, x, dt):
+            return x * (1 - dt)
+
+        def base_state(self):
+            return torch.ones(2, dtype=f64)
+
+    assert not CycleForecast(Damped(), 0.1, 3).traceable
+    x = torch.ones(3, dtype=f64, requires_grad=True)
+    cycle = CycleForecast(get_system("lorenz63"), 0.01, 5)
+    cycle(x).sum().backward()  # grad mode: the eager steps, differentiable
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_normal_stream_draws_a_chunk_of_cycles_per_call():
+    stream = NormalStream(torch.Generator().manual_seed(6), (7, 3), torch.device("cpu"))
+    expected = torch.randn((stream.chunk, 7, 3), generator=torch.Generator().manual_seed(6),
+                           dtype=f64)
+    draws = torch.stack([stream.next() for _ in range(stream.chunk)])
+    assert torch.equal(draws, expected)
+    assert not torch.equal(stream.next(), expected[0])  # a new chunk after the first
+    centred = NormalStream(torch.Generator().manual_seed(6), (7, 3), torch.device("cpu"),
+                           lambda D: D - D.mean(-2, keepdim=True))
+    torch.testing.assert_close(centred.next().mean(0), torch.zeros(3, dtype=f64))
+
+
+def test_pf_defaults_follow_dappers_tuned_table_linearly_in_log_n():
+    assert default_settings(100) == pytest.approx((2.4, 0.3))
+    assert default_settings(800) == pytest.approx((0.9, 0.2))
+    assert default_settings(4000) == pytest.approx((0.7, 0.05))
+    assert default_settings(30) == pytest.approx((2.4, 0.3))  # held beyond the table
+    assert default_settings(10_000) == pytest.approx((0.7, 0.05))
+    assert default_settings(round((100 * 800) ** 0.5)) == pytest.approx((1.65, 0.25), abs=1e-3)
+    assert BootstrapPF(N=100, reg=1.0).reg == 1.0 and BootstrapPF(N=100, reg=1.0).ess_ratio == 0.3
+
+
+@pytest.mark.parametrize("parents", [(7,), (3, 9)])
+def test_pf_jitter_has_the_kernel_covariance(parents):
+    # All weight on one particle (N_eff = 1 < 2): the kernel is the unweighted covariance;
+    # split evenly between two (N_eff = 2): the weighted, unbiased covariance (rank one).
+    gen = torch.Generator().manual_seed(8)
+    N, dim = 4000, 2
+    X = torch.randn(N, dim, dtype=f64, generator=gen) * torch.tensor([1.0, 3.0], dtype=f64)
+    w = torch.zeros(N, dtype=f64)
+    w[list(parents)] = 1.0 / len(parents)
+    jitter = torch.randn(N, dim, dtype=f64, generator=gen)
+    out = BootstrapPF(N=N, reg=1.5).regularised_resample(X, w, float(w @ w), jitter, gen)
+    Xn, wn = X.numpy(), w.numpy()
+    if len(parents) == 1:
+        kernel = np.cov(Xn.T)
+    else:
+        anomalies = Xn - wn @ Xn
+        kernel = (anomalies.T * wn) @ anomalies / (1 - wn @ wn)
+    # systematic resampling of equal weights: N / len(parents) copies of each parent, in order
+    copies = np.repeat(Xn[list(parents)], N // len(parents), axis=0)
+    jittered = out.numpy() - copies
+    h = 1.5 * N ** (-1 / (dim + 4))
+    scale = h**2 * np.sqrt(np.outer(kernel.diagonal(), kernel.diagonal()))
+    # sampling error of a covariance from 4000 draws: about 0.02 of this scale
+    np.testing.assert_allclose(np.cov(jittered.T) / scale, h**2 * kernel / scale, atol=0.08)

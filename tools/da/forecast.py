@@ -16,10 +16,11 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from climcopilot.tools.emulators.models import Model
+from climcopilot.tools.emulators.models import Model, describe_model
 from climcopilot.tools.emulators.systems import ODE_SYSTEMS
 
 MAX_TRACED_STEPS = 64  # longer cycles trace one step and loop over it
+_TRACED: dict[tuple, Callable[[Tensor], Tensor]] = {}  # kept for the process, like climatologies
 
 
 class CycleForecast:
@@ -29,7 +30,7 @@ class CycleForecast:
         self.model, self.dt, self.dko = model, dt, dko
         self.traceable = (type(model) in ODE_SYSTEMS.values()
                           and callable(getattr(torch.jit, "trace", None)))
-        self._graphs: dict[tuple, Callable[[Tensor], Tensor]] = {}
+        self.traced_steps = dko if dko <= MAX_TRACED_STEPS else 1
 
     def eager(self, x: Tensor, n_steps: int | None = None) -> Tensor:
         """``n_steps`` (default ``dko``) model steps, op by op (differentiable)."""
@@ -40,20 +41,18 @@ class CycleForecast:
     def __call__(self, x: Tensor) -> Tensor:
         if not self.traceable or torch.is_grad_enabled():
             return self.eager(x)
-        key = (tuple(x.shape), x.dtype, x.device)
-        graph = self._graphs.get(key)
+        key = (describe_model(self.model), self.dt, self.traced_steps, tuple(x.shape), x.dtype,
+               x.device)
+        graph = _TRACED.get(key)
         if graph is None:
-            graph = self._graphs[key] = self._trace(x)
-        if self.dko <= MAX_TRACED_STEPS:
-            return graph(x)
-        for _ in range(self.dko):
+            graph = _TRACED[key] = self._trace(x)
+        for _ in range(self.dko // self.traced_steps):
             x = graph(x)
         return x
 
     def _trace(self, x: Tensor) -> Callable[[Tensor], Tensor]:
-        n_steps = self.dko if self.dko <= MAX_TRACED_STEPS else 1
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # its deprecation notice; torch.compile is no
             # substitute here (about 20 s to compile on a CPU, slower per call than the trace)
-            return torch.jit.trace(lambda state: self.eager(state, n_steps), x.clone(),
-                                   check_trace=False)
+            return torch.jit.trace(lambda state: self.eager(state, self.traced_steps),
+                                   x.clone(), check_trace=False)

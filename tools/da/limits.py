@@ -1,9 +1,9 @@
 """Bounds on the work of one twin experiment: a run that would take hours is refused at once.
 
-Each count is an integer measure of one kind of work; the limits sit about 40x above the
-largest published reproduction and eval task (the 800-particle Lorenz-63 PF: N x Ko x dim =
-2.4e6, N x dim x Ko x dko = 6e7; Sakov & Oke's 40-member EnKF: 1.6e6) and about 10 minutes of
-one CPU core below the sandbox's per-cell timeout.
+Each count is an integer measure of one kind of work. The limits are 20x or more above every
+published reproduction and eval task (tests/test_da_limits.py): the 800-particle Lorenz-63 PF
+has N x Ko x dim = 2.4e6 (limit 1e8), N x dim x Ko x dko = 6e7 (limit 2e9) and Ko x dko =
+25,000 model steps (limit 1e6); Sakov & Oke's 4D-Var has lag x Ko x dko = 1000 (limit 2e4).
 """
 
 from __future__ import annotations
