@@ -24,10 +24,20 @@ from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from climcopilot.agent.session import Session, export_session
-from climcopilot.agent.state import Action, AgentState
+from climcopilot.agent.events import (
+    AnswerEvent,
+    ApprovalEvent,
+    Event,
+    PlanEvent,
+    StepEvent,
+    StepStarted,
+)
+from climcopilot.agent.export import export_session
+from climcopilot.agent.render import step_mark
+from climcopilot.agent.session import Session
+from climcopilot.agent.state import AgentState
+from climcopilot.agent.steps import Action
 from climcopilot.sandbox.isolation import describe
-from climcopilot.sandbox.observation import Observation
 
 HELP = {
     "/plan": "show the plan of the current question",
@@ -44,43 +54,51 @@ HELP = {
 }
 
 
-class StepPrinter:
-    """Streams graph updates to the console; a spinner runs while a step executes."""
+class ChatRenderer:
+    """Renders events on the console; a spinner runs while a step executes."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self.progress: Progress | None = None
-        self.number = 0
 
-    def __call__(self, node: str, delta: dict[str, Any]) -> None:
-        if node == "plan" and delta.get("plan"):
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, PlanEvent) and event.lines:
             self.console.print(Panel(Text("\n".join(f"{i}. {line}" for i, line in
-                                                    enumerate(delta["plan"], start=1))),
+                                                    enumerate(event.lines, start=1))),
                                      title="Plan", expand=False))
-        elif node == "act" and delta.get("pending"):
-            self.running(delta["pending"])
-        elif node == "observe":
+        elif isinstance(event, StepStarted):
+            self.running(event.number, event.action)
+        elif isinstance(event, StepEvent):
             self.stop()
-            for step in delta.get("steps", []):
-                self.number += 1
-                action = Action.model_validate(step["action"])
-                obs = Observation.model_validate(step["observation"])
-                mark = ("[red]FAILED" if not obs.ok else
-                        "[yellow]CHECK FAILED" if obs.failed_checks() else "[green]ok")
-                self.console.print(f"{mark}[/] step {self.number} "
-                                   f"[bold]{escape(action.label()[:100])}[/] "
-                                   f"({obs.wall_s:.1f} s)", highlight=False)
-                self.console.print(f"     {obs.brief(300)}", highlight=False, markup=False)
-        elif node == "answer" and delta.get("answer"):
-            self.console.print(Markdown(delta["answer"]))
+            step = event.step
+            mark = {"FAILED": "[red]FAILED", "CHECK FAILED": "[yellow]CHECK FAILED",
+                    "ok": "[green]ok"}[step_mark(step)]
+            self.console.print(f"{mark}[/] step {step.number} "
+                               f"[bold]{escape(step.action.label()[:100])}[/] "
+                               f"({step.observation.wall_s:.1f} s)", highlight=False)
+            self.console.print(f"     {step.brief(300)}", highlight=False, markup=False)
+        elif isinstance(event, ApprovalEvent):
+            self.stop()
+            action = event.action
+            step = action.code or "" if action.kind == "code" else action.label()
+            self.console.print(Panel(Text(f"{event.reason}:\n\n{step[:1500]}\n\n/approve "
+                                          "runs it, /edit changes it, /reject skips it, /plan "
+                                          "shows the plan"), title="Approval needed",
+                                     expand=False))
+        elif isinstance(event, AnswerEvent):
+            self.stop()
+            if event.status == "done" and event.text:
+                self.console.print(Markdown(event.text))
+            elif event.status != "done":
+                self.console.print(f"[red]{event.status}[/]: {escape(event.reason)}",
+                                   highlight=False)
 
-    def running(self, action: dict[str, Any]) -> None:
-        """Show a spinner with the elapsed time while ``action`` runs."""
+    def running(self, number: int, action: Action) -> None:
+        """Show a spinner with the elapsed time while step ``number`` runs ``action``."""
         self.stop()
-        label = Action.model_validate(action).label()[:90]
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False),
                                  TimeElapsedColumn(), console=self.console, transient=True)
-        self.progress.add_task(f"step {self.number + 1}: {label}", total=None)
+        self.progress.add_task(f"step {number}: {action.label()[:90]}", total=None)
         self.progress.start()
 
     def stop(self) -> None:
@@ -99,7 +117,7 @@ class Chat:
         self.console = Console(highlight=False)
         self.session = open_session(None)
         self.read = self._prompt_reader()
-        self.printer = StepPrinter(self.console)
+        self.printer = ChatRenderer(self.console)
         self.state: AgentState | None = None  # the current (last) question's state
 
     def _prompt_reader(self) -> Callable[[], str]:
@@ -152,7 +170,6 @@ class Chat:
             if line.startswith("/"):
                 self.command(*line.split(maxsplit=1))
             else:
-                self.printer.number = 0
                 self.show(self.session.ask(line, self.printer))
         except KeyboardInterrupt:
             if self.printer.progress is not None:  # a step was running in the kernel
@@ -165,20 +182,9 @@ class Chat:
             self.console.print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
 
     def show(self, state: AgentState | None) -> None:
-        """After a run: what waits for approval, or why the question stopped."""
+        """After a run: keep its state (the renderer has shown the answer or the wait)."""
         self.printer.stop()
         self.state = state
-        waiting = self.session.waiting
-        if waiting is not None:
-            action = waiting["action"]
-            step = (action["code"] if action["kind"] == "code" else waiting["label"])
-            self.console.print(Panel(Text(f"{waiting['reason']}:\n\n{step[:1500]}\n\n/approve "
-                                          "runs it, /edit changes it, /reject skips it, /plan "
-                                          "shows the plan"), title="Approval needed",
-                                     expand=False))
-        elif state and state.get("status") not in ("done", None):
-            self.console.print(f"[red]{state['status']}[/]: {escape(state.get('reason', ''))}",
-                               highlight=False)
 
     def command(self, name: str, arg: str = "") -> None:
         session = self.session
@@ -195,9 +201,7 @@ class Chat:
                 return
             reply = {"approve": name != "/reject"}
             if name == "/edit":
-                reply.update(self._edit(session.waiting["action"]))
-            if reply["approve"]:
-                self.printer.running(session.waiting["action"])
+                reply.update(self._edit(session.waiting.action))
             self.show(session.reply(reply, self.printer))
         elif name == "/tools":
             from climcopilot.tools.registry import registry
@@ -217,7 +221,7 @@ class Chat:
             target = Path(arg or f"{session.id}.ipynb").expanduser()
             if target.suffix != ".ipynb":
                 raise ValueError(f"{target} must end in .ipynb")
-            path, cells = export_session(session.settings, session.id, target)
+            path, cells = export_session(session.settings.checkpoints, session.id, target)
             self.console.print(f"wrote {path} ({cells} code cells)", highlight=False)
         elif name == "/resume":
             if not arg:
@@ -240,14 +244,14 @@ class Chat:
         else:
             self.console.print(f"unknown command {name}; /help lists the commands")
 
-    def _edit(self, action: dict[str, Any]) -> dict[str, Any]:
+    def _edit(self, action: Action) -> dict[str, Any]:
         """The user's edit of a waiting step: new code, or new arguments (JSON)."""
         from prompt_toolkit import prompt
 
-        if action["kind"] == "code":
-            return {"code": prompt("code (Esc Enter to finish)> ", default=action["code"],
+        if action.kind == "code":
+            return {"code": prompt("code (Esc Enter to finish)> ", default=action.code or "",
                                    multiline=True)}
-        text = prompt("arguments (JSON)> ", default=json.dumps(action["arguments"]))
+        text = prompt("arguments (JSON)> ", default=json.dumps(action.arguments))
         try:
             return {"arguments": json.loads(text)}
         except json.JSONDecodeError as exc:

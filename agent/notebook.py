@@ -23,9 +23,11 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from climcopilot.agent.brains.factory import make_brain
 from climcopilot.agent.config import load_settings
-from climcopilot.agent.session import Session, export_session, make_brain
-from climcopilot.agent.state import AgentState
+from climcopilot.agent.export import export_session
+from climcopilot.agent.outcome import Outcome, outcome_of
+from climcopilot.agent.session import Session
 from climcopilot.sandbox.isolation import SandboxPolicy
 from climcopilot.tools.base import ToolError
 
@@ -75,21 +77,21 @@ def load_handed_over(path: Path) -> Any:
 class Answer:
     """One answer as a notebook shows it: markdown, a table of the numbers, the figures."""
 
-    def __init__(self, state: AgentState) -> None:
-        self.state = state
-        self.status = state.get("status", "failed")
-        self.text = state.get("answer") or f"**{self.status}**: {state.get('reason', '')}"
-        self.values: dict[str, float] = state.get("values", {})
-        self.units: dict[str, str] = state.get("units", {})
-        self.figures = [Path(f) for f in state.get("figures", [])]
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        self.status = outcome.status
+        self.text = outcome.text or f"**{self.status}**: {outcome.reason or ''}"
+        self.values = outcome.values
+        self.units = outcome.units
+        self.figures = [Path(f) for f in outcome.figures]
 
     def table(self) -> str:
         """Markdown table: each number with its unit and the step that produced it."""
         if not self.values:
             return ""
-        steps = self.state.get("value_steps", {})
+        steps = self.outcome.value_steps
         rows = [f"| {name} | {value:.4g} | {self.units.get(name) or ''} | "
-                f"{steps.get(name, 'memory')} |" for name, value in self.values.items()]
+                f"{steps.get(name) or 'memory'} |" for name, value in self.values.items()]
         return "\n".join(["| quantity | value | unit | step |", "| --- | --- | --- | --- |",
                           *rows])
 
@@ -135,7 +137,7 @@ class Copilot:
 
     def ask(self, question: str) -> Answer:
         """Answer ``question``; the result displays itself in a notebook."""
-        return Answer(self.session.ask(question))
+        return Answer(outcome_of(self.session.ask(question)))
 
     def get(self, name: str) -> Any:
         """A copy of the copilot kernel's variable ``name`` (e.g. a dataset a tool opened):
@@ -145,15 +147,14 @@ class Copilot:
         if not name.isidentifier():
             raise ToolError(f"{name!r} is not a variable name")
         kernel = self.session.kernel
-        obs = kernel.execute(HAND_OVER.format(name=name))
-        kernel.cells.remove(obs)  # not a step of the session: neither replayed nor exported
+        obs = kernel.execute(HAND_OVER.format(name=name), helper=True)  # not a step: no taint
         if obs.error:
             raise ToolError(f"cannot hand over {name!r}: {obs.error}")
         return load_handed_over(Path(obs.stdout.strip().splitlines()[-1]))
 
     def export(self, path: str | Path) -> Path:
         """Write the session so far as a notebook that re-runs with nbclient."""
-        return export_session(self.session.settings, self.session.id, Path(path))[0]
+        return export_session(self.session.settings.checkpoints, self.session.id, Path(path))[0]
 
     def close(self) -> None:
         """Stop the copilot's kernel (also done when the object is garbage-collected)."""

@@ -1,155 +1,80 @@
 """A session: one id, one workspace, one kernel, the memory, a brain, and the graph over them.
 
 The kernel and the memory start lazily, so a refused question costs neither. Graph state is
-checkpointed in sqlite under ``$CLIMCOPILOT_HOME``, so ``resume`` continues a session that
-stopped midway: it replays the successful cells into a new kernel, then goes on. The first
-question of a session is graph thread ``ID``, later ones ``ID/2``, ``ID/3``...
+checkpointed (:mod:`.checkpoints`), so :meth:`Session.resume` continues a session that stopped
+midway: it replays the successful cells into a new kernel, then goes on.
 
-With ``approve="risky"`` (interactive chat) a step that writes files or runs long pauses the
-graph; :attr:`Session.waiting` then holds what waits, and :meth:`Session.reply` goes on.
+With an approval policy of ``risky`` (interactive chat) a step that writes files or runs long
+pauses the graph; :attr:`Session.waiting` then holds what waits, and :meth:`Session.reply`
+goes on. Every run streams typed events (:mod:`.events`) to the caller's renderer.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from climcopilot.agent.brains.base import Brain, BrainError
+from climcopilot.agent.approval import ApprovalPolicy
+from climcopilot.agent.brains.base import Brain
+from climcopilot.agent.checkpoints import load_states, saver, thread_id
 from climcopilot.agent.config import Settings
+from climcopilot.agent.errors import BrainError
+from climcopilot.agent.events import AnswerEvent, ApprovalEvent, Renderer, ignore
+from climcopilot.agent.executor import execute
 from climcopilot.agent.graph import build_graph
-from climcopilot.agent.state import Action, AgentState
+from climcopilot.agent.services import Services
+from climcopilot.agent.state import AgentState, initial_state
+from climcopilot.agent.steps import Action, Step
 from climcopilot.knowledge.memory import Memory
 from climcopilot.sandbox.isolation import SandboxPolicy
-from climcopilot.sandbox.kernel import KernelSession
+from climcopilot.sandbox.kernel import KernelSession, verification_kernel
 from climcopilot.sandbox.observation import Observation
-from climcopilot.sandbox.runtime import render_tool_cell
-from climcopilot.tools.base import ToolError
-from climcopilot.tools.registry import get_tool, registry
-
-EventHandler = Callable[[str, dict[str, Any]], None]
-
-WRITES_FILES = re.compile(
-    r"\bopen\([^)]*['\"][wax]b?\+?['\"]|\.to_(csv|netcdf|zarr|parquet|json|excel|pickle|hdf)\("
-    r"|\bsavefig\(|\bnp\.save|\.write_(text|bytes)\(|\bshutil\.|\bos\.(remove|unlink|rename|"
-    r"makedirs|mkdir)\(|\.(unlink|mkdir|rename)\(|\brmtree\(")
-RUNS_LONG = re.compile(r"\btime\.sleep\(|\bwhile True\b")
-
-
-def approval_reason(action: Action) -> str | None:
-    """Why a step should wait for the user: code that writes files or may run long, a long
-    tool, or a download; None for everything else."""
-    if action.kind == "code":
-        code = action.code or ""
-        if WRITES_FILES.search(code):
-            return "this code writes files"
-        if RUNS_LONG.search(code):
-            return "this code may run long"
-    elif action.kind == "tool":
-        try:
-            return get_tool(action.tool or "").approval_reason()
-        except ToolError:
-            return None
-    return None
-
-
-def _preload() -> None:
-    from climcopilot.knowledge.embedder import embed
-
-    embed(["warm up"])
-    registry()
 
 
 def new_session_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
-def make_brain(settings: Settings, script: Path | None = None) -> Brain:
-    """The brain named in ``settings.brain``."""
-    if settings.brain == "offline":
-        from climcopilot.agent.brains.offline import OfflineBrain
-
-        return OfflineBrain()
-    if settings.brain == "openai":
-        from climcopilot.agent.brains.openai_brain import OpenAIBrain
-
-        return OpenAIBrain(settings)
-    if settings.brain == "scripted":
-        from climcopilot.agent.brains.scripted import ScriptedBrain
-
-        if script is None:
-            raise BrainError("the scripted brain needs --script FILE (a JSON list of steps)")
-        return ScriptedBrain.from_file(script)
-    raise BrainError(f"unknown brain {settings.brain!r}; use offline, openai or scripted")
+def _approval(payload: dict[str, Any]) -> ApprovalEvent:
+    """The approval a graph interrupt asks for (its payload is :func:`.nodes.observe`'s)."""
+    return ApprovalEvent(action=Action.model_validate(payload["action"]),
+                         reason=payload["reason"])
 
 
-def thread_id(session_id: str, question: int) -> str:
-    """The graph thread of a session's ``question``-th question (1-based)."""
-    return session_id if question == 1 else f"{session_id}/{question}"
+def _preload() -> None:
+    from climcopilot.knowledge.embedder import embed
+    from climcopilot.tools.registry import registry
 
-
-def load_states(settings: Settings, session_id: str) -> list[dict[str, Any]]:
-    """The last checkpointed state of each question of a session, in order (BrainError if
-    the session is unknown)."""
-    states = []
-    if settings.checkpoints.exists():
-        with sqlite3.connect(settings.checkpoints) as db:
-            saver = SqliteSaver(db)
-            while saved := saver.get_tuple(
-                    {"configurable": {"thread_id": thread_id(session_id, len(states) + 1)}}):
-                states.append(saved.checkpoint["channel_values"])
-    if not states:
-        raise BrainError(f"no session {session_id!r} in {settings.checkpoints}")
-    return states
-
-
-def load_state(settings: Settings, session_id: str) -> dict[str, Any]:
-    """The last checkpointed state of a session's first question (BrainError if unknown)."""
-    return load_states(settings, session_id)[0]
-
-
-def export_session(settings: Settings, session_id: str, path: Path) -> tuple[Path, int]:
-    """Write every question of a session as one notebook; returns its path and the number of
-    code cells."""
-    from climcopilot.sandbox.export import session_notebook, write_notebook
-
-    sections = []
-    for state in load_states(settings, session_id):
-        header = f"# {state.get('question', '')}\n\n**Plan**\n\n" + "\n".join(
-            f"{i}. {line}" for i, line in enumerate(state.get("plan", []), start=1))
-        cells = [Observation.model_validate(s["observation"]) for s in state.get("steps", [])]
-        footer = "## Answer\n\n" + (state.get("answer") or f"(no answer: {state.get('reason')})")
-        sections.append((header, cells, footer))
-    nb = session_notebook(sections)
-    return write_notebook(nb, path), sum(c.cell_type == "code" for c in nb.cells)
+    embed(["warm up"])
+    registry()
 
 
 class Session:
     """Everything one conversation holds. Use as a context manager to stop the kernel."""
 
     def __init__(self, settings: Settings, brain: Brain, session_id: str | None = None,
-                 policy: SandboxPolicy | None = None, approve: str = "never") -> None:
+                 policy: SandboxPolicy | None = None,
+                 approval: ApprovalPolicy | None = None) -> None:
         self.settings = settings
-        self.approve = approve  # "risky": steps that write files or run long wait (chat)
-        self.waiting: dict[str, Any] | None = None  # the step waiting for approval, if any
+        self.approval = approval or ApprovalPolicy()
+        self.waiting: ApprovalEvent | None = None  # the step waiting for approval, if any
         self.policy = policy or SandboxPolicy.from_env()
         self.brain = brain
-        self.step_budget = settings.step_budget
         self.id = session_id or new_session_id()
         self.workspace = settings.workspace(self.id)
         self._kernel: KernelSession | None = None
         self._memory: Memory | None = None
         settings.home.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(settings.checkpoints, check_same_thread=False)
-        self.graph = build_graph(self, SqliteSaver(self._db))
+        self.graph = build_graph(saver(self._db))
+        self.services = Services(brain=brain, memory=self.memory, run=self.execute,
+                                 reproduce=self.reproduce, prepare=self.prepare,
+                                 approval=self.approval, step_budget=settings.step_budget)
         self.questions = 0
 
     def __enter__(self) -> Session:
@@ -164,6 +89,7 @@ class Session:
             self._kernel = None
         self._db.close()
 
+    # -- what the nodes act on -------------------------------------------------------------
     @property
     def kernel(self) -> KernelSession:
         if self._kernel is None:
@@ -171,8 +97,8 @@ class Session:
             self._kernel.warm_up()
         return self._kernel
 
-    @property
     def memory(self) -> Memory:
+        """The memory store, opened (and the knowledge cards indexed) on first use."""
         if self._memory is None:
             self._memory = Memory(self.settings.home)
             from climcopilot.knowledge.cards import index_cards
@@ -190,85 +116,79 @@ class Session:
         _ = self.kernel
         preload.join()
 
-    def needs_approval(self, action: Action) -> str | None:
-        return approval_reason(action) if self.approve == "risky" else None
+    def execute(self, action: Action) -> Observation:
+        """Run one action in the session's kernel."""
+        return execute(self.kernel, action)
+
+    def reproduce(self, steps: list[Step]) -> dict[str, float]:
+        """The values ``steps`` (tool calls) produce when they run alone, in order, in a fresh
+        kernel with a scratch workspace where no free code ever ran (a later step's value of
+        the same name wins)."""
+        values: dict[str, float] = {}
+        with verification_kernel(self.policy) as kernel:
+            for step in steps:
+                again = Step(number=step.number, action=step.action,
+                             observation=execute(kernel, step.action))
+                values.update(again.values)
+        return values
 
     def interrupt(self) -> None:
         """Stop the cell the kernel is running (Ctrl-C); the kernel and its variables stay."""
         if self._kernel is not None:
             self._kernel.km.interrupt_kernel()
 
-    def execute(self, action: Action) -> Observation:
-        """Run an action; arguments are validated here first, so bad ones never reach the
-        kernel. After a kernel restart the earlier successful cells are replayed, and the
-        observation says so."""
-        if action.kind == "invalid":
-            return Observation(cell=0, code=action.raw or "", ok=False, error=action.error)
-        if action.kind == "code":
-            code = action.code or ""
-        else:
-            try:
-                tool = get_tool(action.tool or "")
-                tool.validate(action.arguments)
-            except ToolError as exc:
-                return Observation(cell=0, code="", ok=False, error=f"ToolError: {exc}")
-            code = render_tool_cell(tool.name, action.arguments)
-        earlier = [c.code for c in self.kernel.cells if c.ok]
-        obs = self.kernel.execute(code)
-        if obs.kernel_restarted and earlier:
-            rebuilt = self.kernel.replay(earlier)
-            obs.error = f"{obs.error}; replayed {rebuilt} of {len(earlier)} earlier cells"
-        return obs
-
+    # -- running questions -----------------------------------------------------------------
     def _config(self, thread: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread},
-                "recursion_limit": 4 * self.step_budget + 20}
+                "recursion_limit": 4 * self.settings.step_budget + 20}
 
     @property
     def thread(self) -> str:
         """The graph thread of the current question."""
         return thread_id(self.id, max(self.questions, 1))
 
-    def _stream(self, inputs: dict[str, Any] | Command | None, thread: str,
-                on_event: EventHandler | None) -> AgentState:
-        """Run the graph until it ends or pauses for approval (then :attr:`waiting` is set)."""
+    def _stream(self, inputs: AgentState | Command | None, render: Renderer) -> AgentState:
+        """Run the graph until it ends or pauses for approval (then :attr:`waiting` is set);
+        every event goes to ``render``, the last being the approval wait or the answer."""
         self.waiting = None
-        for update in self.graph.stream(inputs, self._config(thread), stream_mode="updates"):
-            for node, delta in update.items():
-                if node == "__interrupt__":
-                    self.waiting = delta[0].value
-                elif on_event is not None and isinstance(delta, dict):
-                    on_event(node, delta)
-        return self.graph.get_state(self._config(thread)).values
+        config = self._config(self.thread)
+        for mode, chunk in self.graph.stream(inputs, config, context=self.services,
+                                             stream_mode=["custom", "updates"]):
+            if mode == "custom":
+                render(chunk)
+            elif "__interrupt__" in chunk:
+                self.waiting = _approval(chunk["__interrupt__"][0].value)
+        state = self.graph.get_state(config).values
+        render(self.waiting or AnswerEvent(status=state.get("status", "failed"),
+                                           text=state.get("answer", ""),
+                                           reason=state.get("reason", "")))
+        return state
 
-    def ask(self, question: str, on_event: EventHandler | None = None) -> AgentState:
-        """Answer one question; returns the final state (``status``, ``answer``, ...), or the
-        state so far when a step waits for approval (:attr:`waiting`)."""
+    def ask(self, question: str, render: Renderer = ignore) -> AgentState:
+        """Answer one question; returns the final state, or the state so far when a step
+        waits for approval (:attr:`waiting`)."""
         self.questions += 1
-        inputs = {"question": question, "session_id": self.id, "status": "running",
-                  "steps": [], "replans": 0, "check_retries": 0}
-        return self._stream(inputs, self.thread, on_event)
+        return self._stream(initial_state(question, self.id), render)
 
-    def reply(self, answer: dict[str, Any], on_event: EventHandler | None = None) -> AgentState:
-        """Answer the approval the current question waits for (see :mod:`.graph`) and go on."""
+    def reply(self, answer: dict[str, Any], render: Renderer = ignore) -> AgentState:
+        """Answer the approval the current question waits for (see :func:`.nodes.observe`)
+        and go on."""
         if self.waiting is None:
             raise BrainError("no step is waiting for approval")
-        return self._stream(Command(resume=answer), self.thread, on_event)
+        return self._stream(Command(resume=answer), render)
 
-    def resume(self, on_event: EventHandler | None = None,
-               rebuild: bool = False) -> AgentState:
+    def resume(self, render: Renderer = ignore, rebuild: bool = False) -> AgentState:
         """Continue this session's last question from its last checkpoint (BrainError if the
         session is unknown). The successful cells of all its questions are replayed into the
         new kernel first; a question that finished needs no kernel, unless ``rebuild`` (to ask
         more questions in it). A step waiting for approval sets :attr:`waiting`."""
-        states = load_states(self.settings, self.id)
+        states = load_states(self.settings.checkpoints, self.id)
         self.questions = len(states)
         snapshot = self.graph.get_state(self._config(self.thread))
-        self.waiting = snapshot.interrupts[0].value if snapshot.interrupts else None
+        self.waiting = _approval(snapshot.interrupts[0].value) if snapshot.interrupts else None
         if snapshot.next or rebuild:
-            self.kernel.replay([s["observation"]["code"] for state in states
-                                for s in state.get("steps", [])
-                                if s["observation"]["ok"] and s["observation"]["code"]])
+            self.kernel.restore([s.observation for state in states
+                                 for s in state.get("steps", []) if s.ok and s.observation.code])
         if snapshot.next and self.waiting is None:
-            return self._stream(None, self.thread, on_event)
+            return self._stream(None, render)
         return snapshot.values

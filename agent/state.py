@@ -1,82 +1,88 @@
-"""The graph's typed state, and the decisions a brain can make.
-
-State holds plain JSON-able data only (dicts, lists, strings) so that the sqlite checkpointer
-can store every step and a session can resume by id.
+"""The graph's state: typed models only, checkpointed in sqlite as they are (see
+:data:`CHECKPOINT_TYPES`), so a session resumes by id with its steps intact.
 """
 
 from __future__ import annotations
 
-import json
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
+from climcopilot.agent.spec import QuestionSpec
+from climcopilot.agent.steps import Action, Finish, Step
+from climcopilot.knowledge.records import Finding, Skill
 
-class Action(BaseModel):
-    """One thing to run in the kernel: a typed tool call or a free code cell.
-
-    ``kind == "invalid"`` records a request the brain got wrong (e.g. arguments that are not
-    JSON); it is answered with ``error`` instead of being run.
-    """
-
-    kind: Literal["tool", "code", "invalid"]
-    tool: str | None = None
-    arguments: dict[str, Any] = Field(default_factory=dict)
-    code: str | None = None
-    error: str | None = None
-    raw: str | None = None  # the arguments text as the LLM sent it, when it was not JSON
-    call_id: str | None = None  # the LLM's tool-call id, echoed back in its transcript
-
-    def key(self) -> str:
-        """Identity for stuck-loop detection: the same key failing twice is a loop."""
-        return json.dumps([self.kind, self.tool, self.arguments, self.code], sort_keys=True)
-
-    def label(self) -> str:
-        if self.kind == "tool":
-            return f"{self.tool}({json.dumps(self.arguments)})"
-        if self.kind == "code":
-            first = (self.code or "").strip().splitlines()[:1]
-            return f"code: {first[0] if first else ''}"
-        return f"invalid request: {self.error}"
+Status = Literal["running", "done", "refused", "failed"]
 
 
-class Finish(BaseModel):
-    """The brain is done; ``answer`` is its final text (empty: compose from the steps).
+class RecalledSkill(BaseModel):
+    """A skill from memory and how close its pattern is to this question (cosine, 0-1)."""
 
-    ``values``/``units``: numbers the answer rests on that no step of this run produced (an
-    answer reused from a verified finding in memory)."""
+    skill: Skill
+    similarity: float
 
-    answer: str = ""
+
+class Recall(BaseModel):
+    """What memory offered before planning: findings and skills near the question, and one
+    line for each (what a language model reads)."""
+
+    findings: list[Finding] = Field(default_factory=list)
+    skills: list[RecalledSkill] = Field(default_factory=list)
+
+    def summaries(self) -> list[str]:
+        return [f.summary() for f in self.findings] + [s.skill.summary() for s in self.skills]
+
+
+class Evidence(BaseModel):
+    """What the answer rests on, as the check node found it: each number with its unit and
+    the step that produced it (0: from memory), the figures, and whether everything was
+    verified (every check passed, every number produced untampered); ``problems`` says what
+    was not."""
+
     values: dict[str, float] = Field(default_factory=dict)
     units: dict[str, str] = Field(default_factory=dict)
-
-
-Decision = Action | Finish
+    value_steps: dict[str, int] = Field(default_factory=dict)
+    figures: list[str] = Field(default_factory=list)
+    verified: bool = False
+    problems: list[str] = Field(default_factory=list)
 
 
 class AgentState(TypedDict, total=False):
     question: str
     session_id: str
-    status: Literal["running", "done", "refused", "failed"]
+    status: Status
     reason: str  # why refused or failed, one line
-    recalled: list[str]  # one-line summaries for a language model's context
-    recalled_findings: list[dict[str, Any]]
-    recalled_skills: list[dict[str, Any]]  # skill dicts with their "similarity"
-    notes: list[str]  # what the user must know beside the answer (reuse, contradictions)
+    spec: QuestionSpec  # read once by the guard
+    recall: Recall
     plan: list[str]
     memo: dict[str, Any]  # the brain's own notes between nodes (e.g. the offline recipe)
-    steps: Annotated[list[dict[str, Any]], operator.add]  # {"action": ..., "observation": ...}
-    pending: dict[str, Any] | None
-    final: dict[str, Any] | None
+    steps: Annotated[list[Step], operator.add]
+    pending: Action | None
+    final: Finish | None
     feedback: str | None  # an error or failed check the brain must address
     replans: int
     replan_requested: bool
     check_retries: int
-    verified: bool  # every check of every result passed
-    value_steps: dict[str, int]  # value name -> number of the step that produced it
+    evidence: Evidence
     answer: str
-    values: dict[str, float]
-    units: dict[str, str]
-    figures: list[str]
+    notes: list[str]  # what the user must know beside the answer (reuse, contradictions)
     finding_id: str | None
+
+
+CHECKPOINT_TYPES = [
+    ("climcopilot.agent.spec", "QuestionSpec"), ("climcopilot.agent.steps", "Action"),
+    ("climcopilot.agent.steps", "Finish"), ("climcopilot.agent.steps", "Step"),
+    ("climcopilot.agent.state", "Recall"), ("climcopilot.agent.state", "RecalledSkill"),
+    ("climcopilot.agent.state", "Evidence"), ("climcopilot.sandbox.observation", "Observation"),
+    ("climcopilot.sandbox.observation", "PublishedResult"),
+    ("climcopilot.knowledge.records", "Finding"), ("climcopilot.knowledge.records", "Skill"),
+]
+"""The classes the checkpointer may rebuild from a saved state (LangGraph's allow-list)."""
+
+
+def initial_state(question: str, session_id: str) -> AgentState:
+    """The state a new question starts from."""
+    return {"question": question, "session_id": session_id, "status": "running", "steps": [],
+            "replans": 0, "check_retries": 0, "feedback": None, "pending": None,
+            "final": None}

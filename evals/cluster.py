@@ -10,25 +10,25 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from climcopilot.agent.config import Settings
 from climcopilot.evals.task import Task
 from climcopilot.evals.taskrun import TaskRun, failed_run
-from climcopilot.evals.worker import Job, PassRunner, SessionFactory, TaskWorker
+from climcopilot.evals.trace import Answerer
+from climcopilot.evals.worker import Job, PassRunner, TaskWorker
 
 _worker: TaskWorker | None = None  # this Dask worker process's task worker
 _lock = threading.Lock()  # one task at a time per process, whatever the Dask thread count
 
 
-def run_on_dask_worker(task: Task, settings: Settings, make_session: SessionFactory,
-                       timeout: float) -> TaskRun:
+def run_on_dask_worker(task: Task, home: Path, answerer: Answerer, timeout: float) -> TaskRun:
     """Run one task in this Dask worker process's task worker (started on first use)."""
     global _worker
     with _lock:
-        if _worker is None or _worker.make_session != make_session:
+        if _worker is None or _worker.answerer != answerer:
             close_task_worker()
-            _worker = TaskWorker(make_session)
-        return _worker.run(task, settings, timeout)
+            _worker = TaskWorker(answerer)
+        return _worker.run(task, home, timeout)
 
 
 def close_task_worker() -> None:
@@ -40,7 +40,7 @@ def close_task_worker() -> None:
 
 
 @contextmanager
-def on_dask(make_session: SessionFactory, workers: int, scheduler: str | None = None
+def on_dask(answerer: Answerer, workers: int, scheduler: str | None = None
             ) -> Iterator[PassRunner]:
     """A pass runner over a Dask cluster: the one at ``scheduler`` (an address), or a local
     cluster of ``workers`` processes with one thread each."""
@@ -53,7 +53,7 @@ def on_dask(make_session: SessionFactory, workers: int, scheduler: str | None = 
     client = Client(scheduler or cluster)
 
     def run_pass(jobs: list[Job], report: Callable[[TaskRun], None]) -> list[TaskRun]:
-        futures = {client.submit(run_on_dask_worker, *job[:2], make_session, job[2],
+        futures = {client.submit(run_on_dask_worker, *job[:2], answerer, job[2],
                                  pure=False): i for i, job in enumerate(jobs)}
         runs: list[TaskRun | None] = [None] * len(jobs)
         for future in as_completed(futures):

@@ -13,40 +13,39 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import replace
 from pathlib import Path
 
 from climcopilot.evals.task import Task
 from climcopilot.evals.taskrun import TaskRun
-from climcopilot.evals.worker import PassRunner, SessionFactory, one_by_one
+from climcopilot.evals.trace import Answerer
+from climcopilot.evals.worker import PassRunner, one_by_one
 
 DEFAULT_TIMEOUT_S = 300.0
 
 
-def pass_runner(make_session: SessionFactory, parallel: int = 1, scheduler: str | None = None
+def pass_runner(answerer: Answerer, parallel: int = 1, scheduler: str | None = None
                 ) -> AbstractContextManager[PassRunner]:
     """One task worker in this process's care, or a Dask cluster of ``parallel`` workers."""
     if parallel <= 1 and scheduler is None:
-        return one_by_one(make_session)
+        return one_by_one(answerer)
     from climcopilot.evals.cluster import on_dask
 
-    return on_dask(make_session, parallel, scheduler)
+    return on_dask(answerer, parallel, scheduler)
 
 
-def run_suite(tasks: list[Task], make_session: SessionFactory, memory: str = "fresh",
+def run_suite(tasks: list[Task], answerer: Answerer, home: Path, memory: str = "fresh",
               repeat: int = 1, timeout: float = DEFAULT_TIMEOUT_S, parallel: int = 1,
               scheduler: str | None = None,
               progress: Callable[[int, TaskRun], None] | None = None) -> list[list[TaskRun]]:
-    """Every task ``repeat`` times (passes), under the memory setting; runs per pass, in task
-    order. A task's own ``timeout_s`` replaces ``timeout`` (seconds)."""
-    settings = make_session.settings
+    """Every task ``repeat`` times (passes), under the memory setting (``home``: the user's
+    home, for ``keep``); runs per pass, in task order. A task's own ``timeout_s`` replaces
+    ``timeout`` (seconds)."""
     with tempfile.TemporaryDirectory(prefix="climcopilot-eval-") as scratch, \
-            pass_runner(make_session, parallel, scheduler) as run_pass:
-        shared = settings if memory == "keep" else replace(settings, home=Path(scratch) / "run")
+            pass_runner(answerer, parallel, scheduler) as run_pass:
+        shared = home if memory == "keep" else Path(scratch) / "run"
         passes = []
         for number in range(1, repeat + 1):
-            jobs = [(task, replace(settings, home=Path(scratch) / f"p{number}-{i}")
-                     if memory == "off" else shared, task.timeout_s or timeout)
-                    for i, task in enumerate(tasks)]
+            jobs = [(task, Path(scratch) / f"p{number}-{i}" if memory == "off" else shared,
+                     task.timeout_s or timeout) for i, task in enumerate(tasks)]
             passes.append(run_pass(jobs, lambda run, n=number: progress and progress(n, run)))
         return passes

@@ -1,4 +1,5 @@
-"""One task's run: ask its question in a new session, score the answer, judge the trajectory.
+"""One task's run: ask its question through the answerer, score the answer, judge the
+trajectory.
 
 Runs in a worker process (:mod:`climcopilot.evals.worker`); a failing task is a result
 (``error``), never an exception.
@@ -7,15 +8,14 @@ Runs in a worker process (:mod:`climcopilot.evals.worker`); a failing task is a 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from climcopilot.agent.config import Settings
-from climcopilot.agent.state import Action
 from climcopilot.evals.checkers import load_checker
 from climcopilot.evals.task import Task
+from climcopilot.evals.trace import Answerer, ToolCall, Trace
 
 
 class TaskRun(BaseModel):
@@ -38,14 +38,14 @@ class TaskRun(BaseModel):
     error: str | None = None
 
 
-def score(task: Task, state: dict[str, Any]) -> float:
+def score(task: Task, trace: Trace) -> float:
     """Credit in [0, 1]: the expected values the answer hit within tolerance, and the task's
     checker's credit as one more item."""
-    values = state.get("values", {})
+    values = trace.values
     credits = [float(name in values and abs(values[name] - e.value) <= e.tol)
                for name, e in task.expected.items()]
     if task.checker is not None:
-        credits.append(min(1.0, max(0.0, float(load_checker(task.checker)(state)))))
+        credits.append(min(1.0, max(0.0, float(load_checker(task.checker)(trace)))))
     return sum(credits) / len(credits)
 
 
@@ -60,17 +60,10 @@ def all_called(expected: list[str], called: list[str]) -> bool:
     return all(called.count(name) >= expected.count(name) for name in set(expected))
 
 
-def right_arguments(expected: dict[str, dict[str, Any]], actions: list[Action]) -> bool:
+def right_arguments(expected: dict[str, dict[str, Any]], calls: list[ToolCall]) -> bool:
     """True if, for each tool in ``expected``, some call of it passed all those arguments."""
-    return all(any(a.tool == tool and all(a.arguments.get(k) == v for k, v in args.items())
-                   for a in actions if a.kind == "tool") for tool, args in expected.items())
-
-
-def token_counts(brain: Any) -> tuple[int, int] | None:
-    """(prompt, completion) tokens a brain has used so far; None for a brain without an LLM
-    or whose endpoint has not reported any."""
-    usage = getattr(brain, "usage", None)
-    return None if usage is None else (usage["prompt_tokens"], usage["completion_tokens"])
+    return all(any(c.tool == tool and all(c.arguments.get(k) == v for k, v in args.items())
+                   for c in calls) for tool, args in expected.items())
 
 
 def failed_run(task: Task, error: str, wall_s: float) -> TaskRun:
@@ -80,44 +73,30 @@ def failed_run(task: Task, error: str, wall_s: float) -> TaskRun:
                    values={}, error=error)
 
 
-def run_task(task: Task, settings: Settings, make_session: Callable[[Settings], Any]
-             ) -> TaskRun:
-    """Ask the task's question in a new session; one failing task never raises."""
+def run_task(task: Task, home: Path, answerer: Answerer) -> TaskRun:
+    """Ask the task's question (after its history) in a new session; a failing task never
+    raises."""
     started = time.perf_counter()
-    state: dict[str, Any] = {}
-    error = None
-    tokens_before = tokens_after = None
     try:
-        with make_session(settings) as session:
-            tokens_before = token_counts(session.brain)
-            try:
-                state = session.ask(task.question)
-            finally:
-                tokens_after = token_counts(session.brain)
-        if state.get("status") != "done":
-            error = f"{state.get('status')}: {state.get('reason')}"
+        trace = answerer(task.question, task.history, home)
     except Exception as exc:  # a task's failure is a result, not the end of the run
-        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-    steps = state.get("steps", [])
-    actions = [Action.model_validate(s["action"]) for s in steps]
-    called = [a.tool for a in actions if a.kind == "tool" and a.tool]
-    values = state.get("values", {}) if error is None else {}
+        trace = Trace(status="failed", reason=f"{type(exc).__name__}: {exc}".splitlines()[0])
+    error = None if trace.status == "done" else f"{trace.status}: {trace.reason}"
+    called = [c.tool for c in trace.tool_calls]
     try:
-        credit = score(task, state) if error is None else 0.0
+        credit = score(task, trace) if error is None else 0.0
     except Exception as exc:  # a broken checker fails its task, not the run
         error, credit = f"checker {task.checker} failed: {type(exc).__name__}: {exc}", 0.0
-    judged = bool(steps)  # no steps: nothing to judge the trajectory by
-    used = (None if tokens_after is None
-            else [after - before for before, after in zip(tokens_before or (0, 0), tokens_after)])
+    judged = trace.steps > 0  # no steps: nothing to judge the trajectory by
     return TaskRun(task_id=task.id, level=task.level, family=task.family,
-                   passed=error is None and credit == 1.0, score=credit, steps=len(steps),
+                   passed=error is None and credit == 1.0, score=credit, steps=trace.steps,
                    tool_calls=len(called),
                    right_tools=all_called(task.expected_tools, called)
                    if task.expected_tools and judged else None,
                    right_order=in_order(task.expected_tools, called)
                    if task.expected_tools and judged else None,
-                   right_args=right_arguments(task.expected_args, actions)
+                   right_args=right_arguments(task.expected_args, trace.tool_calls)
                    if task.expected_args and judged else None,
-                   prompt_tokens=used[0] if used else None,
-                   completion_tokens=used[1] if used else None,
-                   wall_s=round(time.perf_counter() - started, 2), values=values, error=error)
+                   prompt_tokens=trace.prompt_tokens, completion_tokens=trace.completion_tokens,
+                   wall_s=round(time.perf_counter() - started, 2),
+                   values=trace.values if error is None else {}, error=error)

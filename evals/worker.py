@@ -1,12 +1,13 @@
 """A task in a worker process of its own, so that a timeout really stops it.
 
 :class:`TaskWorker` starts ``python -m climcopilot.evals.worker FD`` and sends it one task at a
-time over a socket pair; the worker runs the task in a new session and sends the TaskRun back.
+time over a socket pair; the worker asks the task's question through the answerer (a new
+session) and sends the TaskRun back.
 A task that runs past its timeout gets the worker stopped: SIGTERM first (the session closes
 and stops its kernel), then SIGKILL to the worker and every process it started (launcher,
 bubblewrap, ipykernel). The task is recorded as failed and the next task gets a new worker;
-a worker that dies is recorded the same way. Imports and the brain are set up once per worker,
-before any task's clock starts.
+a worker that dies is recorded the same way. The answerer warms up once per worker (imports,
+the brain), before any task's clock starts.
 """
 
 from __future__ import annotations
@@ -20,78 +21,40 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from climcopilot.agent.config import Settings
-from climcopilot.agent.session import Session, make_brain
 from climcopilot.evals.task import Task
 from climcopilot.evals.taskrun import TaskRun, failed_run, run_task
-from climcopilot.sandbox.isolation import SandboxPolicy
+from climcopilot.evals.trace import Answerer
 
 START_TIMEOUT_S = 300.0  # a new worker's imports and brain set-up (not part of any task's time)
 STOP_GRACE_S = 10.0  # after SIGTERM, for the session to stop its kernel; then SIGKILL
 
-Job = tuple[Task, Settings, float]  # a task, the settings it runs under, its timeout (s)
+Job = tuple[Task, Path, float]  # a task, the home its memory lives in, its timeout (s)
 PassRunner = Callable[[list[Job], Callable[[TaskRun], None]], list[TaskRun]]
-
-
-@dataclass
-class SessionFactory:
-    """How a worker makes each task's session (picklable, sent to the worker): the brain,
-    built once per process from ``settings`` (and ``script`` for the scripted brain), the
-    sandbox policy, and the session class (tests pass a subclass with a deliberately wrong
-    tool)."""
-
-    settings: Settings
-    script: Path | None = None
-    policy: SandboxPolicy | None = None
-    session_class: type[Session] = Session
-    _brain: Any = field(default=None, init=False, repr=False, compare=False)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_brain": None}  # a brain may hold an HTTP client
-
-    @property
-    def brain(self) -> Any:
-        if self._brain is None:
-            self._brain = make_brain(self.settings, self.script)
-        return self._brain
-
-    def warm_up(self) -> None:
-        """Build the brain, load the embedder and the tool registry."""
-        from climcopilot.knowledge.embedder import embed
-        from climcopilot.tools.registry import registry
-
-        _ = self.brain
-        embed(["warm up"])
-        registry()
-
-    def __call__(self, settings: Settings) -> Session:
-        return self.session_class(settings, self.brain, policy=self.policy)
 
 
 class TaskWorker:
     """The parent's handle on one worker process; started on first use, again after a stop."""
 
-    def __init__(self, make_session: SessionFactory) -> None:
-        self.make_session = make_session
+    def __init__(self, answerer: Answerer) -> None:
+        self.answerer = answerer
         self.proc: subprocess.Popen[bytes] | None = None
         self.conn: Connection | None = None
         self.log: Any = None  # the worker's stderr, for the last line when it dies
 
-    def run(self, task: Task, settings: Settings, timeout: float) -> TaskRun:
+    def run(self, task: Task, home: Path, timeout: float) -> TaskRun:
         """Run ``task``; past ``timeout`` seconds it is stopped and recorded as failed."""
         if (error := self._start()) is not None:
             return failed_run(task, error, 0.0)
         assert self.conn is not None
         started = time.perf_counter()
         try:
-            self.conn.send((task, settings))
+            self.conn.send((task, home))
             if not self.conn.poll(timeout):
                 wall = time.perf_counter() - started
                 self.stop()
@@ -115,8 +78,8 @@ class TaskWorker:
             stderr=self.log, start_new_session=True)
         child.close()
         self.conn = Connection(parent.detach())
-        self.conn.send(sys.path)  # first, so that the factory's classes unpickle there
-        self.conn.send(self.make_session)
+        self.conn.send(sys.path)  # first, so that the answerer's classes unpickle there
+        self.conn.send(self.answerer)
         try:
             if self.conn.poll(START_TIMEOUT_S) and self.conn.recv() == "ready":
                 return None
@@ -182,14 +145,14 @@ class TaskWorker:
 
 
 @contextmanager
-def one_by_one(make_session: SessionFactory) -> Iterator[PassRunner]:
+def one_by_one(answerer: Answerer) -> Iterator[PassRunner]:
     """A pass runner that runs the jobs one after the other in one task worker."""
-    worker = TaskWorker(make_session)
+    worker = TaskWorker(answerer)
 
     def run_pass(jobs: list[Job], report: Callable[[TaskRun], None]) -> list[TaskRun]:
         runs = []
-        for task, settings, timeout in jobs:
-            runs.append(worker.run(task, settings, timeout))
+        for task, home, timeout in jobs:
+            runs.append(worker.run(task, home, timeout))
             report(runs[-1])
         return runs
 
@@ -208,15 +171,15 @@ def main(fd: int) -> None:
     signal.signal(signal.SIGTERM, _terminated)
     conn = Connection(fd)
     sys.path[:] = conn.recv()
-    make_session: SessionFactory = conn.recv()
-    make_session.warm_up()
+    answerer: Answerer = conn.recv()
+    answerer.warm_up()
     conn.send("ready")
     while True:
         try:
-            task, settings = conn.recv()
+            task, home = conn.recv()
         except EOFError:  # the parent is done: nothing is left to flush, so skip the slow
             os._exit(0)  # interpreter teardown (torch and chromadb threads)
-        conn.send(run_task(task, settings, make_session))
+        conn.send(run_task(task, home, answerer))
 
 
 if __name__ == "__main__":

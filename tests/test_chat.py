@@ -18,10 +18,12 @@ import pytest
 from conftest import soi_nino3_from_package_files
 from nbclient import NotebookClient
 
+from climcopilot.agent.approval import ApprovalPolicy, approval_reason
 from climcopilot.agent.brains.scripted import ScriptedBrain
 from climcopilot.agent.config import load_settings
-from climcopilot.agent.session import Session, approval_reason, export_session
-from climcopilot.agent.state import Action
+from climcopilot.agent.export import export_session
+from climcopilot.agent.session import Session
+from climcopilot.agent.steps import Action
 
 TMUX = shutil.which("tmux")
 # The code step sleeps on the second question (so Ctrl-C has a long step to stop) and writes a
@@ -161,16 +163,16 @@ def test_chat_in_a_terminal_approves_exports_and_survives_ctrl_c(terminal: Termi
 def test_approval_edits_refusals_and_resume(home: Path, tmp_path: Path) -> None:
     writes = {"code": "open('x.txt', 'w').write('1')\nprint('wrote')"}
     brain = ScriptedBrain([writes, {"answer": "done"}])
-    with Session(load_settings("scripted"), brain, approve="risky") as session:
+    with Session(load_settings("scripted"), brain, approval=ApprovalPolicy("risky")) as session:
         state = session.ask("Write the SOI to a file")
-        assert session.waiting is not None and session.waiting["reason"] == "this code writes files"
+        assert session.waiting is not None and session.waiting.reason == "this code writes files"
         assert state["steps"] == []  # nothing ran before the approval
         # The pause is a LangGraph interrupt, checkpointed before the step.
         snapshot = session.graph.get_state({"configurable": {"thread_id": session.thread}})
         assert snapshot.next == ("observe",) and snapshot.interrupts
         state = session.reply({"approve": True, "code": "kept = 6 * 7\nprint(kept)"})
         assert state["status"] == "done" and session.waiting is None
-        assert state["steps"][0]["observation"]["stdout"].strip() == "42"  # the edited code ran
+        assert state["steps"][0].observation.stdout.strip() == "42"  # the edited code ran
         assert not (session.workspace / "x.txt").exists()
 
         session.ask("Write the SOI to a file again")
@@ -179,14 +181,15 @@ def test_approval_edits_refusals_and_resume(home: Path, tmp_path: Path) -> None:
         assert state["steps"] == []
 
     # /resume: a new kernel gets the session's cells replayed, and questions go on after them.
-    with Session(load_settings("scripted"), brain, session.id, approve="risky") as again:
+    with Session(load_settings("scripted"), brain, session.id,
+                 approval=ApprovalPolicy("risky")) as again:
         again.resume(rebuild=True)
         assert again.questions == 2
         again.ask("Print the SOI value that was kept")
         state = again.reply({"approve": True, "code": "print(kept + 1)"})
-        assert state["steps"][0]["observation"]["stdout"].strip() == "43"
+        assert state["steps"][0].observation.stdout.strip() == "43"
         assert again.thread == f"{session.id}/3"
-    path, cells = export_session(load_settings(), session.id, tmp_path / "all.ipynb")
+    path, cells = export_session(load_settings().checkpoints, session.id, tmp_path / "all.ipynb")
     assert cells == 2 and "print(kept + 1)" in path.read_text()
 
 

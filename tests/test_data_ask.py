@@ -110,6 +110,7 @@ def test_ask_cmip6_model_with_largest_trend(home: Path) -> None:
 ])
 def test_routing_of_data_questions(question: str, recipe: str) -> None:
     from climcopilot.agent.brains.offline import OfflineBrain
+    from climcopilot.agent.spec import read_question
 
-    _, memo = OfflineBrain().plan({"question": question})
+    _, memo = OfflineBrain().plan({"question": question, "spec": read_question(question)})
     assert memo["recipe"] == recipe

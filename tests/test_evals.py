@@ -10,12 +10,12 @@ from pathlib import Path
 from conftest import run_cli
 
 from climcopilot.agent.config import load_settings
+from climcopilot.agent.eval_answerer import SessionAnswerer
 from climcopilot.agent.session import Session
-from climcopilot.agent.state import Action
 from climcopilot.evals.runner import run_suite
 from climcopilot.evals.task import Expected, Task, load_suite
 from climcopilot.evals.taskrun import all_called, in_order, right_arguments, score
-from climcopilot.evals.worker import SessionFactory
+from climcopilot.evals.trace import ToolCall, Trace
 
 CORE = Path(__file__).resolve().parents[1] / "evals" / "tasks" / "core"
 
@@ -24,9 +24,9 @@ def test_scoring_is_exact_about_tolerance_and_order() -> None:
     task = Task(id="t", level=1, family="data", question="q?????",
                 expected={"r": Expected(value=-0.67, tol=0.03, source="published"),
                           "n": Expected(value=636, tol=0, source="identity")})
-    assert score(task, {"values": {"r": -0.69, "n": 636}}) == 1.0
-    assert score(task, {"values": {"r": -0.71, "n": 636}}) == 0.5
-    assert score(task, {}) == 0.0
+    assert score(task, Trace(status="done", values={"r": -0.69, "n": 636})) == 1.0
+    assert score(task, Trace(status="done", values={"r": -0.71, "n": 636})) == 0.5
+    assert score(task, Trace(status="done")) == 0.0
     assert in_order(["a", "c"], ["a", "b", "c"]) and not in_order(["c", "a"], ["a", "b", "c"])
     assert all_called(["c", "a"], ["a", "b", "c"]) and not all_called(["a", "a"], ["a", "b"])
 
@@ -36,13 +36,14 @@ def test_a_checker_is_one_more_item_of_credit(tmp_path: Path) -> None:
                 expected={"mean": Expected(value=0.0, tol=0.1, source="identity")},
                 checker="climcopilot.evals.checkers:figure_written")
     figure = tmp_path / "soi.png"
-    state = {"values": {"mean": 0.05}, "figures": [str(figure)]}
+    state = Trace(status="done", values={"mean": 0.05}, figures=[str(figure)])
     assert score(task, state) == 0.5  # the figure file does not exist yet
     figure.write_bytes(b"\x89PNG")
     assert score(task, state) == 1.0
     units_only = Task(id="u", level=4, family="data", question="Say the SOI's mean.",
                       checker="climcopilot.evals.checkers:numbers_have_units")
-    assert score(units_only, {"values": {"a": 1.0, "b": 2.0}, "units": {"a": "hPa"}}) == 0.5
+    assert score(units_only, Trace(status="done", values={"a": 1.0, "b": 2.0},
+                                   units={"a": "hPa"})) == 0.5
 
 
 def test_a_task_with_a_checker_that_does_not_load_is_reported(tmp_path: Path) -> None:
@@ -58,9 +59,9 @@ def test_a_task_with_a_checker_that_does_not_load_is_reported(tmp_path: Path) ->
 
 
 def test_right_arguments_need_every_given_argument_in_one_call() -> None:
-    calls = [Action(kind="tool", tool="analysis.lag_correlation",
-                    arguments={"a": "soi", "b": "nino3", "max_lag": 6}),
-             Action(kind="tool", tool="data.open_series", arguments={"name": "soi"})]
+    calls = [ToolCall(tool="analysis.lag_correlation",
+                      arguments={"a": "soi", "b": "nino3", "max_lag": 6}),
+             ToolCall(tool="data.open_series", arguments={"name": "soi"})]
     assert right_arguments({"analysis.lag_correlation": {"max_lag": 6, "a": "soi"}}, calls)
     assert not right_arguments({"analysis.lag_correlation": {"max_lag": 12}}, calls)
     assert not right_arguments({"data.open_series": {"name": "nino3"}}, calls)
@@ -98,8 +99,8 @@ def test_a_wrong_tool_makes_its_tasks_fail(home: Path) -> None:
     tasks, _ = load_suite(CORE)
     task = [t for t in tasks if t.id == "soi_nino3_correlation"]
     settings = replace(load_settings("offline"), home=home)
-    honest = run_suite(task, SessionFactory(settings), memory="off")[0][0]
-    wrong = run_suite(task, SessionFactory(settings, session_class=PerturbedSession),
+    honest = run_suite(task, SessionAnswerer(settings), home, memory="off")[0][0]
+    wrong = run_suite(task, SessionAnswerer(settings, session_class=PerturbedSession), home,
                       memory="off")[0][0]
     assert honest.passed and not wrong.passed and wrong.score == 0.0
 

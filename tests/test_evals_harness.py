@@ -16,13 +16,14 @@ from fake_openai import FakeOpenAI
 
 from climcopilot.agent.cli import main
 from climcopilot.agent.config import load_settings
+from climcopilot.agent.eval_answerer import SessionAnswerer
+from climcopilot.agent.events import ignore
 from climcopilot.agent.session import Session
-from climcopilot.agent.state import Action
+from climcopilot.agent.steps import Action
 from climcopilot.evals.report import summarize
 from climcopilot.evals.runner import run_suite
 from climcopilot.evals.task import load_suite
 from climcopilot.evals.taskrun import TaskRun
-from climcopilot.evals.worker import SessionFactory
 
 CORE = Path(__file__).resolve().parents[1] / "evals" / "tasks" / "core"
 
@@ -49,9 +50,9 @@ class StuckSession(Session):
     """A session that, asked the question "stuck?", runs a never-ending cell in its kernel
     (it writes a heartbeat file in the workspace); other questions go the normal way."""
 
-    def ask(self, question, on_event=None):
+    def ask(self, question, render=ignore):
         if question != "stuck?":
-            return super().ask(question, on_event)
+            return super().ask(question, render)
         self.execute(Action(kind="code", code=HEARTBEAT))
         raise AssertionError("the heartbeat cell ended")
 
@@ -66,8 +67,8 @@ def test_a_timeout_stops_the_task_and_its_kernel_and_the_smoke_suite_still_passe
     assert smoke, "no core task is tagged smoke = true"
     stuck = smoke[0].model_copy(update={"id": "stuck", "question": "stuck?", "timeout_s": 12})
     settings = replace(load_settings("offline"), home=home)
-    [runs] = run_suite([stuck, *smoke], SessionFactory(settings, session_class=StuckSession),
-                       memory="keep", timeout=300)
+    [runs] = run_suite([stuck, *smoke], SessionAnswerer(settings, session_class=StuckSession),
+                       home, memory="keep", timeout=300)
     assert runs[0].error == "timeout after 12 s" and not runs[0].passed
     assert 12 <= runs[0].wall_s < 13  # stopped at the limit
     assert [r.task_id for r in runs[1:]] == [t.id for t in smoke]
@@ -197,8 +198,8 @@ def test_parallel_run_gives_the_same_results_as_a_sequential_run(home: Path) -> 
     """On the level-1 tasks (lookups and statistics: deterministic)."""
     tasks = [t for t in load_suite(CORE)[0] if t.level == 1]
     settings = replace(load_settings("offline"), home=home)
-    sequential = run_suite(tasks, SessionFactory(settings), memory="off")[0]
-    parallel = run_suite(tasks, SessionFactory(settings), memory="off", parallel=2)[0]
+    sequential = run_suite(tasks, SessionAnswerer(settings), home, memory="off")[0]
+    parallel = run_suite(tasks, SessionAnswerer(settings), home, memory="off", parallel=2)[0]
     assert [r.task_id for r in parallel] == [t.id for t in tasks]
     assert [(r.passed, r.score, r.steps) for r in parallel] == \
         [(r.passed, r.score, r.steps) for r in sequential]
@@ -207,7 +208,7 @@ def test_parallel_run_gives_the_same_results_as_a_sequential_run(home: Path) -> 
 class DyingSession(Session):
     """A session whose process dies as soon as it is asked anything."""
 
-    def ask(self, question, on_event=None):
+    def ask(self, question, render=ignore):
         os._exit(3)
 
 
@@ -215,7 +216,7 @@ class DyingSession(Session):
 def test_a_dead_worker_is_a_failed_task_and_the_run_goes_on(home: Path) -> None:
     tasks, _ = load_suite(CORE)
     settings = replace(load_settings("offline"), home=home)
-    [runs] = run_suite(tasks[:2], SessionFactory(settings, session_class=DyingSession),
+    [runs] = run_suite(tasks[:2], SessionAnswerer(settings, session_class=DyingSession), home,
                        memory="off")
     assert [r.task_id for r in runs] == [t.id for t in tasks[:2]]
     assert all(r.error.startswith("worker died (exit status 3)") and not r.passed for r in runs)

@@ -10,6 +10,7 @@ import pytest
 from climcopilot.agent.brains.scripted import ScriptedBrain
 from climcopilot.agent.config import load_settings
 from climcopilot.agent.session import Session
+from climcopilot.agent.state import initial_state
 
 OPEN_SOI = {"tool": "data.open_series", "arguments": {"name": "soi"}}
 MISSING = {"tool": "analysis.align", "arguments": {"a": "soi", "b": "no_such_handle"}}
@@ -38,7 +39,7 @@ def test_free_code_cell_shares_the_kernel_with_tools(home: Path) -> None:
     state = ask([OPEN_SOI, {"code": "print(round(float(soi.values[0]), 2))"},
                  {"answer": "done"}])
     assert state["status"] == "done"
-    assert state["steps"][1]["observation"]["stdout"].strip() == "1.5"  # first row of the file
+    assert state["steps"][1].observation.stdout.strip() == "1.5"  # first row of the file
 
 
 def test_failed_check_is_flagged_and_not_remembered(home: Path) -> None:
@@ -50,7 +51,7 @@ def test_failed_check_is_flagged_and_not_remembered(home: Path) -> None:
                "arguments": {"a": "soi", "b": "nino3", "max_lag": 1}},
               {"answer": "weak evidence"}]
     state = ask(script)
-    assert state["status"] == "done" and state["verified"] is False
+    assert state["status"] == "done" and state["evidence"].verified is False
     assert "**unverified**" in state["answer"] and "enough independent samples" in state["answer"]
     assert state["finding_id"] is None
 
@@ -61,11 +62,10 @@ def test_session_resumes_by_id_after_a_stop(home: Path) -> None:
               {"answer": "resumed"}]
     settings = load_settings("scripted")
     with Session(settings, ScriptedBrain(script)) as first:
-        inputs = {"question": "Correlate the SOI with Nino-3", "session_id": first.id,
-                  "status": "running", "steps": [], "replans": 0, "check_retries": 0}
+        inputs = initial_state("Correlate the SOI with Nino-3", first.id)
         observed = 0
         for update in first.graph.stream(inputs, first._config(first.id),
-                                         stream_mode="updates"):
+                                         context=first.services, stream_mode="updates"):
             observed += "observe" in update
             if observed == 2:
                 break  # the process "stops" after two steps; the checkpoint holds them
@@ -73,11 +73,11 @@ def test_session_resumes_by_id_after_a_stop(home: Path) -> None:
     with Session(settings, ScriptedBrain(script), session_id) as second:
         state = second.resume()
     assert state["status"] == "done" and len(state["steps"]) == 3
-    assert abs(state["values"]["r"] + 0.67) <= 0.03  # soi and nino3 were replayed in the kernel
+    assert abs(state["evidence"].values["r"] + 0.67) <= 0.03  # soi, nino3 replayed in the kernel
 
 
 def test_unknown_session_cannot_resume(home: Path) -> None:
-    from climcopilot.agent.brains.base import BrainError
+    from climcopilot.agent.errors import BrainError
 
     with Session(load_settings("scripted"), ScriptedBrain([]), "nope") as s:
         with pytest.raises(BrainError, match="no session 'nope'"):
@@ -87,6 +87,6 @@ def test_unknown_session_cannot_resume(home: Path) -> None:
 def test_kernel_death_midway_is_reported_and_state_replayed(home: Path) -> None:
     state = ask([OPEN_SOI, {"code": "import os\nos._exit(1)"},
                  {"code": "print(float(soi.values[0]))"}, {"answer": "done"}])
-    died = state["steps"][1]["observation"]
-    assert died["kernel_restarted"] and "replayed 1 of 1 earlier cells" in died["error"]
-    assert state["steps"][2]["observation"]["stdout"].strip() == "1.5"  # soi was rebuilt
+    died = state["steps"][1].observation
+    assert died.kernel_restarted and "replayed 1 of 1 earlier cells" in died.error
+    assert state["steps"][2].observation.stdout.strip() == "1.5"  # soi was rebuilt

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from climcopilot.agent.graph import RECALL_SIMILARITY
+from climcopilot.agent.nodes import RECALL_SIMILARITY
 from climcopilot.knowledge.cards import index_cards, installed_cards
 from climcopilot.knowledge.memory import Memory
 from climcopilot.tools.plugins import PLUGIN_PATHS_ENV

@@ -20,7 +20,7 @@ from climcopilot.tools.da.ensemble import LETKF
 from climcopilot.tools.da.inputs import TwinInput
 from climcopilot.tools.da.twin import build_setup, run_twin, simulate_truth
 from climcopilot.tools.da.variational import Var4D
-from climcopilot.tools.models import TorchModel, resolve_model
+from climcopilot.tools.emulators.models import TorchModel, resolve_model
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "l96_emulator"
 # ETKF on the 40-variable Lorenz-96 ring, every site observed with obs_var 1; 200 scored cycles.

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from climcopilot.tools.base import ToolError
+from climcopilot.tools.emulators.models import Model, TorchModel, builtin_systems, resolve_model
 from climcopilot.tools.emulators.systems import Lorenz96
-from climcopilot.tools.models import Model, TorchModel, builtin_systems, resolve_model
 
 
 class L96Tendency(nn.Module):

@@ -14,8 +14,8 @@ from conftest import run_cli
 from climcopilot.sandbox.isolation import ENV_ALLOWED
 from climcopilot.tools.contract import load
 from climcopilot.tools.emulators.catalog import get_system
+from climcopilot.tools.emulators.models import known_models, resolve_model
 from climcopilot.tools.emulators.systems import integrate
-from climcopilot.tools.models import known_models, resolve_model
 from climcopilot.tools.plugins import PLUGIN_PATHS_ENV, installed_points, local_plugins
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "l96_emulator"

@@ -109,7 +109,7 @@ FAULTY_MODELS = '''
 import torch
 from torch import nn
 from climcopilot.tools.base import KnowledgeCard
-from climcopilot.tools.models import TorchModel
+from climcopilot.tools.emulators.models import TorchModel
 
 class Dropping:
     name, dim, default_dt = "dropping", 4, 0.1

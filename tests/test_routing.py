@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from climcopilot.agent.brains.base import BrainError
 from climcopilot.agent.brains.offline import OfflineBrain
-from climcopilot.agent.entities import extract
+from climcopilot.agent.errors import BrainError
+from climcopilot.agent.spec import read_question
+from climcopilot.agent.state import Recall, RecalledSkill
+from climcopilot.knowledge.records import Skill
+
+
+def asked(question: str, **state: object) -> dict:
+    """The state the offline brain plans from: the question and its spec."""
+    return {"question": question, "spec": read_question(question), **state}
 
 CASES = [
     ("What is the correlation between the SOI and the Niño-3 SST anomaly?",
@@ -55,25 +62,27 @@ CASES = [
 
 def test_a_skill_from_another_kind_of_question_gives_way_to_a_closer_recipe() -> None:
     climate = "What are the long-run mean and standard deviation of Lorenz-96 with F = 8?"
-    skill = {"id": "s1", "key": "system_climate", "plan": {"recipe": "system_climate"},
-             "pattern": climate.lower(), "similarity": 0.9, "successes": 3, "failures": 0}
-    state = {"question": "What is the sum of the Lyapunov exponents of Lorenz-96 with F = 8?",
-             "recalled_skills": [skill]}
+    skill = Skill(id="s1", key="system_climate", plan={"recipe": "system_climate"},
+                  pattern=climate.lower(), brain="offline", successes=3, failures=0)
+    recall = Recall(skills=[RecalledSkill(skill=skill, similarity=0.9)])
+    state = asked("What is the sum of the Lyapunov exponents of Lorenz-96 with F = 8?",
+                  recall=recall)
     assert OfflineBrain().plan(state)[1]["recipe"] == "lyapunov_spectrum"
-    state["question"] = "What is the long-run standard deviation of Lorenz-96 with F = 8?"
+    state = asked("What is the long-run standard deviation of Lorenz-96 with F = 8?",
+                  recall=recall)
     assert OfflineBrain().plan(state)[1].get("skill") == "s1"  # its own kind: reused
 
 
 @pytest.mark.parametrize("question, recipe, named", CASES)
 def test_question_goes_to_its_recipe(question: str, recipe: str, named: dict) -> None:
-    _, memo = OfflineBrain().plan({"question": question})
+    _, memo = OfflineBrain().plan(asked(question))
     assert memo["recipe"] == recipe
     assert {k: memo[k] for k in named} == named
 
 
 def test_question_without_a_recipe_says_what_it_can_do() -> None:
     with pytest.raises(BrainError, match="no recipe for this question"):
-        OfflineBrain().plan({"question": "Will it rain in Boston on Friday?"})
+        OfflineBrain().plan(asked("Will it rain in Boston on Friday?"))
 
 
 SETUP_CASES = [
@@ -90,14 +99,14 @@ SETUP_CASES = [
 
 @pytest.mark.parametrize("question, settings", SETUP_CASES)
 def test_question_states_the_twin_set_up(question: str, settings: dict) -> None:
-    assert extract(question).settings == settings
+    assert read_question(question).settings == settings
 
 
 def first_call(question: str) -> tuple[str, dict]:
     """The recipe the offline brain picks and the arguments of its first tool call."""
     brain = OfflineBrain()
-    _, memo = brain.plan({"question": question})
-    action = brain.decide({"question": question, "memo": memo, "steps": []})
+    _, memo = brain.plan(asked(question))
+    action = brain.decide(asked(question, memo=memo, steps=[]))
     return memo["recipe"], action.arguments
 
 

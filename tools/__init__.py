@@ -1,5 +1,5 @@
-"""Typed scientific tools, by family: data, analysis, viz, emulators, da, causal."""
+"""Typed scientific tools, by family: data, analysis, viz, emulators, da, causal.
 
-from climcopilot.tools.base import Check, Tool, ToolContext, ToolError, ToolResult, tool
-
-__all__ = ["Check", "Tool", "ToolContext", "ToolError", "ToolResult", "tool"]
+A plugin imports what it needs from :mod:`climcopilot.tools.sdk`; this package's top imports
+nothing, so loading one family does not load the others.
+"""

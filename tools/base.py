@@ -28,11 +28,9 @@ from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from climcopilot.tools.errors import ToolError as ToolError
+
 TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
-
-
-class ToolError(Exception):
-    """A tool cannot do what was asked; the message says what is wrong and what to do."""
 
 
 class Check(BaseModel):

@@ -5,11 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from climcopilot.agent.state import AgentState, Decision
-
-
-class BrainError(RuntimeError):
-    """The brain cannot go on (endpoint unreachable, no recipe); the message is one line."""
+from climcopilot.agent.errors import BrainError as BrainError
+from climcopilot.agent.state import AgentState
+from climcopilot.agent.steps import Decision
 
 
 class Brain(ABC):
@@ -27,10 +25,5 @@ class Brain(ABC):
 
     def compose(self, state: AgentState) -> str:
         """The answer text (markdown); by default the brain's final message."""
-        return (state.get("final") or {}).get("answer", "")
-
-
-def successful_results(state: AgentState) -> list[dict[str, Any]]:
-    """Result models (as dicts) of the tool steps that succeeded, in order."""
-    return [s["observation"]["result"] for s in state.get("steps", [])
-            if s["observation"].get("ok") and s["observation"].get("result") is not None]
+        final = state.get("final")
+        return final.answer if final is not None else ""

@@ -13,10 +13,11 @@ from typing import Any
 
 import openai
 
-from climcopilot.agent.brains.base import Brain, BrainError
+from climcopilot.agent.brains.base import Brain
 from climcopilot.agent.config import Settings
-from climcopilot.agent.state import Action, AgentState, Decision, Finish
-from climcopilot.sandbox.observation import Observation
+from climcopilot.agent.errors import BrainError
+from climcopilot.agent.state import AgentState
+from climcopilot.agent.steps import Action, Decision, Finish
 from climcopilot.tools.registry import registry
 
 SYSTEM = (
@@ -102,15 +103,16 @@ class OpenAIBrain(Brain):
     def transcript(self, state: AgentState) -> list[dict[str, Any]]:
         """The chat so far: question, memory, plan, each tool call and its observation."""
         context = SYSTEM
-        if state.get("recalled"):
-            context += "\n\nRelated findings from memory:\n" + "\n".join(state["recalled"])
+        recall = state.get("recall")
+        if recall is not None and recall.summaries():
+            context += "\n\nRelated findings from memory:\n" + "\n".join(recall.summaries())
         if state.get("plan"):
             context += "\n\nYour plan:\n" + "\n".join(state["plan"])
         messages: list[dict[str, Any]] = [{"role": "system", "content": context},
                                           {"role": "user", "content": state["question"]}]
-        for number, step in enumerate(state.get("steps", []), start=1):
-            action = Action.model_validate(step["action"])
-            call_id = action.call_id or f"call_{number}"
+        for step in state.get("steps", []):
+            action = step.action
+            call_id = action.call_id or f"call_{step.number}"
             if action.kind == "code":
                 name, args = "run_python", json.dumps({"code": action.code})
             elif action.kind == "tool":
@@ -120,8 +122,7 @@ class OpenAIBrain(Brain):
             messages.append({"role": "assistant", "content": None, "tool_calls": [
                 {"id": call_id, "type": "function",
                  "function": {"name": name, "arguments": args}}]})
-            brief = Observation.model_validate(step["observation"]).brief()
-            messages.append({"role": "tool", "tool_call_id": call_id, "content": brief})
+            messages.append({"role": "tool", "tool_call_id": call_id, "content": step.brief()})
         if state.get("feedback"):
             messages.append({"role": "user", "content": f"Fix this before answering: "
                                                         f"{state['feedback']}"})

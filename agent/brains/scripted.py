@@ -10,8 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from climcopilot.agent.brains.base import Brain, BrainError
-from climcopilot.agent.state import Action, AgentState, Decision, Finish
+from climcopilot.agent.brains.base import Brain
+from climcopilot.agent.errors import BrainError
+from climcopilot.agent.state import AgentState
+from climcopilot.agent.steps import Action, Decision, Finish
 
 
 class ScriptedBrain(Brain):

@@ -1,7 +1,7 @@
 """The offline brain: routes a question to a recipe and runs it, with no network and no LLM.
 
 Routing is by embedding similarity of the question to each recipe's example questions, among
-the recipes whose needs the question's entities meet (named series, keywords). Memory comes
+the recipes whose needs the question's spec meets (named series, keywords). Memory comes
 first: a verified finding about the same quantity (same recipe, series and years) answers
 directly, and a skill that answered a similar question picks the recipe without routing.
 """
@@ -12,12 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from climcopilot.agent.brains.base import Brain, BrainError, successful_results
-from climcopilot.agent.entities import Entities, extract
-from climcopilot.agent.recipes import RECIPES, Recipe, fill
-from climcopilot.agent.state import Action, AgentState, Decision, Finish
+from climcopilot.agent.brains.base import Brain
+from climcopilot.agent.brains.offline.recipes import RECIPES, Recipe, fill
+from climcopilot.agent.errors import BrainError
+from climcopilot.agent.spec import QuestionSpec, term_label
+from climcopilot.agent.state import AgentState, RecalledSkill
+from climcopilot.agent.steps import Action, Decision, Finish, tool_results
 from climcopilot.knowledge.embedder import embed
-from climcopilot.tools.data.bundled import BUNDLED
+from climcopilot.tools.data.vocabulary import SERIES
 
 SKILL_REUSE = 0.5  # least similarity of a question to a skill's pattern for the skill to be reused
 
@@ -38,19 +40,19 @@ def _slots(recipe: Recipe, memo: dict[str, Any]) -> dict[str, Any]:
             slots[name] = memo[name]
     for letter, key in zip("abcd", series):
         slots[letter] = key
-        slots[f"{letter}_name"] = BUNDLED[key].long_name
+        slots[f"{letter}_name"] = term_label("series", key)
     if years:
         slots["years"] = years
     return slots
 
 
-def _fits(recipe: Recipe, entities: Entities) -> bool:
-    if len(entities.series) < recipe.needs_series or not (
-            recipe.needs_methods <= len(entities.methods) <= recipe.max_methods):
+def _fits(recipe: Recipe, spec: QuestionSpec) -> bool:
+    if len(spec.series) < recipe.needs_series or not (
+            recipe.needs_methods <= len(spec.methods) <= recipe.max_methods):
         return False
-    if recipe.needs_causal_system and entities.causal_system is None:
+    if recipe.needs_causal_system and spec.causal_system is None:
         return False
-    return not recipe.keywords or any(k in entities.text for k in recipe.keywords)
+    return not recipe.keywords or any(k in spec.text for k in recipe.keywords)
 
 
 def _meaning_similarity(a: str, b: str) -> float:
@@ -67,56 +69,58 @@ class OfflineBrain(Brain):
     name = "offline"
 
     def plan(self, state: AgentState) -> tuple[list[str], dict[str, Any]]:
-        entities = extract(state["question"])
-        best, score, skill = self._from_skill(state, entities)
+        spec = state["spec"]
+        best, score, skill = self._from_skill(state, spec)
         try:
-            routed, routed_score = self._route(state["question"], entities)
+            routed, routed_score = self._route(state["question"], spec)
         except BrainError:
             if best is None:
                 raise
         else:  # a skill learned on another kind of question must not beat a closer recipe
-            if best is None or (routed.name != best.name
-                                and routed_score > _meaning_similarity(state["question"],
-                                                                       skill["pattern"])):
+            if best is None or skill is None or (
+                    routed.name != best.name
+                    and routed_score > _meaning_similarity(state["question"],
+                                                           skill.skill.pattern)):
                 best, score, skill = routed, routed_score, None
-        series = entities.series[: best.needs_series]
-        key = "|".join([best.name, ",".join(series), ",".join(map(str, entities.years)),
-                        ",".join(entities.methods), entities.causal_system or "",
-                        entities.system or "",
-                        entities.causal_tool or "",
-                        ",".join(f"{k}={v:g}" for k, v in sorted(entities.settings.items()))])
-        memo: dict[str, Any] = {"recipe": best.name, "series": series, "years": entities.years,
-                                "methods": entities.methods, "settings": entities.settings,
-                                "causal_system": entities.causal_system,
-                                "causal_tool": entities.causal_tool,
-                                "system": entities.system,
+        series = spec.series[: best.needs_series]
+        key = "|".join([best.name, ",".join(series), ",".join(map(str, spec.years)),
+                        ",".join(spec.methods), spec.causal_system or "", spec.system or "",
+                        spec.causal_tool or "",
+                        ",".join(f"{k}={v:g}" for k, v in sorted(spec.settings.items()))])
+        memo: dict[str, Any] = {"recipe": best.name, "series": series, "years": spec.years,
+                                "methods": spec.methods, "settings": spec.settings,
+                                "causal_system": spec.causal_system,
+                                "causal_tool": spec.causal_tool, "system": spec.system,
                                 "similarity": score, "key": key, "skill_key": best.name,
                                 "skill_plan": {"recipe": best.name}}
         slots = _slots(best, memo)
         plan = [fill(line, slots) for line in best.plan]
-        reused = next((f for f in state.get("recalled_findings", []) if f["key"] == key), None)
+        recall = state.get("recall")
+        reused = next((f for f in (recall.findings if recall else []) if f.key == key), None)
         if reused is not None:
-            memo["from_finding"] = reused
-            plan = [f"Reuse verified finding {reused['id']} (same recipe, series and years)."]
+            memo["from_finding"] = reused.model_dump()
+            plan = [f"Reuse verified finding {reused.id} (same recipe, series and years)."]
         if skill is not None:
-            memo["skill"] = skill["id"]
-            plan.insert(0, f"Reuse skill {skill['key']} ({skill['successes']} successes), "
-                           f"learned from: {skill['pattern']!r}.")
+            memo["skill"] = skill.skill.id
+            plan.insert(0, f"Reuse skill {skill.skill.key} ({skill.skill.successes} "
+                           f"successes), learned from: {skill.skill.pattern!r}.")
         return plan, memo
 
-    def _from_skill(self, state: AgentState, entities: Entities
-                    ) -> tuple[Recipe | None, float, dict[str, Any] | None]:
+    def _from_skill(self, state: AgentState, spec: QuestionSpec
+                    ) -> tuple[Recipe | None, float, RecalledSkill | None]:
         """The recipe of the best recalled skill that fits this question, if any."""
-        for skill in state.get("recalled_skills", []):
-            name = skill["plan"].get("recipe")
-            fitting = [r for r in RECIPES if r.name == name and _fits(r, entities)]
-            if fitting and skill["similarity"] >= SKILL_REUSE and skill["successes"] > \
-                    skill["failures"]:
-                return fitting[0], skill["similarity"], skill
+        recall = state.get("recall")
+        for recalled in recall.skills if recall else []:
+            skill = recalled.skill
+            name = skill.plan.get("recipe")
+            fitting = [r for r in RECIPES if r.name == name and _fits(r, spec)]
+            if fitting and recalled.similarity >= SKILL_REUSE and skill.successes > \
+                    skill.failures:
+                return fitting[0], recalled.similarity, recalled
         return None, 0.0, None
 
-    def _route(self, question: str, entities: Entities) -> tuple[Recipe, float]:
-        candidates = [r for r in RECIPES if _fits(r, entities)]
+    def _route(self, question: str, spec: QuestionSpec) -> tuple[Recipe, float]:
+        candidates = [r for r in RECIPES if _fits(r, spec)]
         scores = []
         if candidates:
             vectors = embed([question, *(e for r in candidates for e in r.examples)])
@@ -128,8 +132,9 @@ class OfflineBrain(Brain):
         chosen = [(s, r) for s, r in ranked if s >= r.min_similarity]
         if not chosen:
             raise BrainError("the offline brain has no recipe for this question; name two "
-                             f"bundled series ({', '.join(BUNDLED)}), see README for the "
-                             "questions it answers, or set OPENAI_BASE_URL to use an LLM")
+                             f"bundled series ({', '.join(s.key for s in SERIES)}), see "
+                             "README for the questions it answers, or set OPENAI_BASE_URL "
+                             "to use an LLM")
         score, best = chosen[0]
         return best, score
 
@@ -141,7 +146,7 @@ class OfflineBrain(Brain):
                           units=finding["units"])
         recipe = _recipe(memo["recipe"])
         slots = _slots(recipe, memo)
-        done = len(successful_results(state))
+        done = len(tool_results(state.get("steps", [])))
         if done >= len(recipe.steps):
             return Finish()
         step = recipe.steps[done]
@@ -155,7 +160,7 @@ class OfflineBrain(Brain):
             return (f"{finding['claim']}\n\n(Answered from memory: verified finding "
                     f"{finding['id']}, first found on {finding['created'][:10]}.)")
         recipe = _recipe(memo["recipe"])
-        named = dict(zip((s.name for s in recipe.steps), successful_results(state)))
+        named = dict(zip((s.name for s in recipe.steps), tool_results(state.get("steps", []))))
         slots = _slots(recipe, memo)
         answer = recipe.answer.format(**slots, **named)
         if "skill" in memo:

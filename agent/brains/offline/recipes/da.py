@@ -2,12 +2,12 @@
 
 The set-up follows the question where it says so (system, ensemble size, inflation, rotation,
 localisation radius, xB, model steps between observations, observation error variance, number
-of cycles; see ``agent.entities.SETTINGS``) and Sakov & Oke (2008)'s Lorenz-96 set-up where it
+of cycles; see ``agent.spec.SETTINGS``) and Sakov & Oke (2008)'s Lorenz-96 set-up where it
 does not."""
 
 from __future__ import annotations
 
-from climcopilot.agent.recipes.base import Recipe, RecipeStep
+from climcopilot.agent.brains.offline.recipes.base import Recipe, RecipeStep
 
 DA_METHOD_COMPARISON = Recipe(
     name="da_method_comparison",

@@ -3,7 +3,7 @@ periods, trends, spectra, EOFs of bundled fields, and the CMIP6 sample across mo
 
 from __future__ import annotations
 
-from climcopilot.agent.recipes.base import Recipe, RecipeStep
+from climcopilot.agent.brains.offline.recipes.base import Recipe, RecipeStep
 
 SEASONAL_CYCLE = Recipe(
     name="seasonal_cycle",

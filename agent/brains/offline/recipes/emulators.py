@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from climcopilot.agent.recipes.base import Recipe, RecipeStep
+from climcopilot.agent.brains.offline.recipes.base import Recipe, RecipeStep
 
 LYAPUNOV_SPECTRUM = Recipe(
     name="lyapunov_spectrum",

@@ -1,0 +1,177 @@
+"""The graph's nodes, one function each: ``node(state, runtime) -> update``.
+
+``runtime.context`` is the session's :class:`~climcopilot.agent.services.Services`;
+``runtime.stream_writer`` carries the typed events of :mod:`climcopilot.agent.events`.
+The order is ``guard -> recall -> plan -> act <-> observe -> check -> answer -> remember``
+(:mod:`climcopilot.agent.graph` wires them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from climcopilot.agent.errors import BrainError
+from climcopilot.agent.events import CheckEvent, PlanEvent, StepEvent, StepStarted
+from climcopilot.agent.findings import count_skill, finding_of
+from climcopilot.agent.provenance import provenance, reproduce_block
+from climcopilot.agent.scope import in_scope
+from climcopilot.agent.services import Services
+from climcopilot.agent.spec import read_question
+from climcopilot.agent.state import AgentState, Recall, RecalledSkill
+from climcopilot.agent.steps import Action, Finish, Step, failed_before
+from climcopilot.agent.verification import collect, from_memory, reproduce
+from climcopilot.knowledge.memory import contradiction
+from climcopilot.knowledge.records import Finding, Skill
+
+RECALL_SIMILARITY = 0.3  # records less similar than this to the question are not recalled
+Update = dict[str, Any]
+
+
+def guard(state: AgentState, runtime: Runtime[Services]) -> Update:
+    """Read the question into its spec; refuse an empty or out-of-scope question. A question
+    that passes starts the session's slow parts (``prepare``)."""
+    question = state.get("question", "").strip()
+    if not question:
+        return {"status": "refused", "reason": "the question is empty"}
+    spec = read_question(question)
+    ok, reason = in_scope(spec)
+    if not ok:
+        return {"status": "refused", "reason": reason, "spec": spec}
+    runtime.context.prepare()
+    return {"status": "running", "spec": spec}
+
+
+def recall(state: AgentState, runtime: Runtime[Services]) -> Update:
+    """Findings near the question and skills near its generalized pattern."""
+    memory = runtime.context.memory()
+    findings = [f for f, s in memory.search(state["question"], k=3)
+                if s >= RECALL_SIMILARITY and isinstance(f, Finding)]
+    skills = [RecalledSkill(skill=k, similarity=s)
+              for k, s in memory.search(state["spec"].generalized, k=2, kind="skill")
+              if s >= RECALL_SIMILARITY and isinstance(k, Skill)]
+    return {"recall": Recall(findings=findings, skills=skills)}
+
+
+def plan(state: AgentState, runtime: Runtime[Services]) -> Update:
+    """The brain's plan and notes (``memo``)."""
+    try:
+        lines, memo = runtime.context.brain.plan(state)
+    except BrainError as exc:
+        return {"status": "failed", "reason": str(exc)}
+    runtime.stream_writer(PlanEvent(lines=lines))
+    return {"plan": lines, "memo": memo, "replan_requested": False}
+
+
+def act(state: AgentState, runtime: Runtime[Services]) -> Update:
+    """The brain's next decision: an action to run, or the end (Finish); within the budget."""
+    budget = runtime.context.step_budget
+    if len(state.get("steps", [])) >= budget:
+        return {"status": "failed",
+                "reason": f"the step budget of {budget} actions was used up without an answer"}
+    try:
+        decision = runtime.context.brain.decide(state)
+    except BrainError as exc:
+        return {"status": "failed", "reason": str(exc)}
+    if isinstance(decision, Finish):
+        return {"final": decision, "pending": None}
+    return {"pending": decision, "final": None}
+
+
+def edited(action: Action, reply: dict[str, Any]) -> Action:
+    """``action`` with the user's edit from an approval ``reply`` (new code or arguments)."""
+    if action.kind == "code" and reply.get("code"):
+        return action.model_copy(update={"code": reply["code"]})
+    if action.kind == "tool" and isinstance(reply.get("arguments"), dict):
+        return action.model_copy(update={"arguments": reply["arguments"]})
+    return action
+
+
+def observe(state: AgentState, runtime: Runtime[Services]) -> Update:
+    """Run the pending action (after the user's approval where the policy asks for it). The
+    same action failing twice asks for a re-plan; failing again after one, stops.
+
+    The approval is a LangGraph ``interrupt``: the caller resumes with
+    ``Command(resume=reply)``, ``reply`` being ``{"approve": true}``, ``{"approve": false}``
+    or an edited step (``{"code": ...}`` or ``{"arguments": {...}}``)."""
+    action = state["pending"]
+    assert action is not None
+    services = runtime.context
+    why = services.approval.reason(action)
+    if why:
+        reply = interrupt({"action": action.model_dump(), "label": action.label(),
+                           "reason": why, "plan": state.get("plan", [])})
+        if not reply.get("approve", True):
+            return {"status": "failed", "pending": None,
+                    "reason": f"the user did not approve {action.label()}"}
+        action = edited(action, reply)
+    steps = state.get("steps", [])
+    number = len(steps) + 1
+    runtime.stream_writer(StepStarted(number=number, action=action))
+    step = Step(number=number, action=action, observation=services.run(action))
+    runtime.stream_writer(StepEvent(step=step))
+    update: Update = {"steps": [step], "pending": None, "feedback": None}
+    if step.ok or not failed_before(steps, action):
+        return update
+    error = step.observation.error
+    if state.get("replans", 0) >= 1:
+        return {**update, "status": "failed",
+                "reason": f"stuck: {action.label()} failed twice, also after a re-plan: {error}"}
+    return {**update, "replans": state.get("replans", 0) + 1, "replan_requested": True,
+            "feedback": f"{action.label()} failed twice ({error}); take another approach"}
+
+
+def check(state: AgentState, runtime: Runtime[Services]) -> Update:
+    """Weigh the evidence: the steps' values, their checks, and (where free code could have
+    tampered with the kernel) a reproduction. A failed check goes back to the brain once."""
+    steps = state.get("steps", [])
+    final = state.get("final") or Finish()
+    if not any(s.result is not None for s in steps):
+        if final.values:  # reused from a verified finding
+            evidence = from_memory(final)
+            runtime.stream_writer(CheckEvent(verified=True, problems=[]))
+            return {"evidence": evidence, "feedback": None}
+        if not final.answer:
+            return {"status": "failed", "reason": "no step succeeded, so there is no answer"}
+    evidence = collect(steps)
+    if evidence.problems and state.get("check_retries", 0) < 1:
+        return {"check_retries": 1, "final": None,
+                "feedback": "failed checks: " + "; ".join(evidence.problems)}
+    evidence = reproduce(steps, evidence, runtime.context.reproduce)
+    runtime.stream_writer(CheckEvent(verified=evidence.verified, problems=evidence.problems))
+    return {"evidence": evidence, "feedback": "; ".join(evidence.problems) or None}
+
+
+def answer(state: AgentState, runtime: Runtime[Services]) -> Update:
+    """The answer: the brain's text, what the user must know beside it (a contradiction with
+    memory), the provenance of every number, and how to reproduce it."""
+    services = runtime.context
+    try:
+        body = services.brain.compose(state).strip()
+    except (KeyError, IndexError, ValueError, TypeError) as exc:
+        return {"status": "failed", "reason": f"could not compose the answer from the "
+                                              f"results ({type(exc).__name__}: {exc})"}
+    notes = list(state.get("notes", []))
+    finding = finding_of(state, body, services.brain.name)
+    earlier = services.memory().same_key(finding) if finding.key else None
+    clash = contradiction(earlier, finding) if earlier is not None else None
+    if clash:
+        notes.append(f"**Check this**: this answer {clash}")
+    text = "\n\n".join([body, *notes, provenance(state),
+                        reproduce_block(state.get("session_id", "SESSION"))])
+    return {"answer": text, "notes": notes, "status": "done"}
+
+
+def remember(state: AgentState, runtime: Runtime[Services]) -> Update:
+    """Store a verified answer's finding and count a success for its skill."""
+    evidence = state.get("evidence")
+    if evidence is None or not evidence.verified:
+        return {"finding_id": None}
+    services = runtime.context
+    memory = services.memory()
+    claim = state["answer"].split("\n\n")[0]
+    finding_id = memory.add(finding_of(state, claim, services.brain.name))
+    count_skill(memory, state, services.brain.name, success=True)
+    return {"finding_id": finding_id}
