@@ -4,6 +4,7 @@ which imports every family), for the tests of those families."""
 from __future__ import annotations
 
 from climcopilot.tools.analysis import (
+    area,
     climatology,
     eof,
     series,
@@ -16,8 +17,8 @@ from climcopilot.tools.data import access, bundled
 from climcopilot.tools.registry import tools_in
 from climcopilot.tools.viz import maps, plots
 
-TOOLS = {t.name: t for m in (access, bundled, climatology, eof, series, smoothing, spectrum,
-                             trend, maps, plots) for t in tools_in(m)}
+TOOLS = {t.name: t for m in (access, bundled, area, climatology, eof, series, smoothing,
+                             spectrum, trend, maps, plots) for t in tools_in(m)}
 
 
 def run(ctx: ToolContext, tool_name: str, /, **args) -> ToolResult:

@@ -70,3 +70,15 @@ def test_map_and_lag_correlation_figures_carry_settings(ctx: ToolContext) -> Non
     run(ctx, "analysis.subset", handle="soi", season="DJF", seasonal_mean=True, out="s")
     lag = labels(run(ctx, "analysis.lag_correlation", a="w", b="s", max_lag=2).figures[0])
     assert "DJF mean per year" in lag and "lag (years)" in lag
+
+
+def test_a_model_calendar_series_plots_against_decimal_years(ctx: ToolContext) -> None:
+    import cftime
+    import numpy as np
+    import xarray as xr
+
+    time = [cftime.DatetimeNoLeap(1990 + k // 12, k % 12 + 1, 15) for k in range(36)]
+    ctx.store["m"] = xr.DataArray(np.sin(np.arange(36.0)), dims="time", coords={"time": time},
+                                  attrs={"units": "K", "long_name": "model series"})
+    figure = run(ctx, "viz.line_plot", handles=["m"]).figures[0]
+    assert "model series (K)" in labels(figure)

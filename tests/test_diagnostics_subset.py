@@ -63,6 +63,18 @@ def test_djf_belongs_to_the_year_of_february(ctx: ToolContext) -> None:
                                                       "February)"]
 
 
+def test_named_seasons_are_their_month_runs(ctx: ToolContext) -> None:
+    run(ctx, "data.open_series", name="nino3")
+    for named, letters in (("boreal winter", "DJF"), ("June to September", "JJAS"),
+                           ("extended winter", "NDJFM"), ([12, 1, 2], "DJF")):
+        a = run(ctx, "analysis.subset", handle="nino3", season=named, seasonal_mean=True,
+                out="a")
+        b = run(ctx, "analysis.subset", handle="nino3", season=letters, seasonal_mean=True,
+                out="b")
+        np.testing.assert_array_equal(ctx.store["a"].values, ctx.store["b"].values)
+        assert a.steps == b.steps and a.steps[0].startswith(letters)
+
+
 def test_months_only_and_month_bounds_count_like_the_calendar(ctx: ToolContext) -> None:
     run(ctx, "data.open_series", name="nino3")
     months = run(ctx, "analysis.subset", handle="nino3", start="1980", end="2000")
@@ -169,3 +181,21 @@ def test_anomaly_base_period_must_lie_inside_the_data(ctx: ToolContext) -> None:
     run(ctx, "data.open_series", name="nino3")
     with pytest.raises(ToolError, match="outside nino3's span"):
         run(ctx, "analysis.anomalies", handle="nino3", base_start="1981", base_end="2010")
+
+
+def test_a_missing_month_makes_its_season_incomplete(ctx: ToolContext) -> None:
+    import cftime
+
+    values = np.arange(48.0)
+    values[18] = np.nan  # July of the second year
+    time = [cftime.DatetimeNoLeap(2000 + k // 12, k % 12 + 1, 15) for k in range(48)]
+    ctx.store["x"] = xr.DataArray(values, dims="time", coords={"time": time},
+                                  attrs={"units": "K"})
+    strict = run(ctx, "analysis.subset", handle="x", season="JJAS", seasonal_mean=True)
+    assert strict.values["n"] == 3 and strict.values["n_dropped"] == 1
+    assert list(pd.DatetimeIndex(ctx.store[strict.handle]["time"].values).year) == [
+        2000, 2002, 2003]
+    loose = run(ctx, "analysis.subset", handle="x", season="JJAS", seasonal_mean=True,
+                complete=False, out="loose")
+    assert ctx.store["loose"].values[1] == pytest.approx(np.mean([17.0, 19.0, 20.0]))
+    assert loose.values["n_dropped"] == 0

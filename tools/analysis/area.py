@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from climcopilot.tools.analysis.regions import REGIONS, area_mean, parse_region, select_region
+from climcopilot.tools.analysis.steps import with_step
 from climcopilot.tools.analysis.timeaxis import annual_means, get_dataarray
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 
@@ -41,9 +42,13 @@ def regional_mean(args: RegionalMeanInput, ctx: ToolContext) -> RegionalMeanResu
                   ).drop_vars("month")
     if args.annual:
         series = annual_means(series)
-    series = series.load().assign_attrs(
-        da.attrs, long_name=f"{da.attrs.get('long_name', da.name)} {args.region} mean"
+    series = with_step(series.load(), f"{args.region} area mean", attrs_from=da).assign_attrs(
+        long_name=f"{da.attrs.get('long_name', da.name)} {args.region} mean"
         + (" anomaly" if args.anomalies else ""))
+    if args.anomalies:
+        series = with_step(series, "seasonal cycle removed (whole-record base)")
+    if args.annual:
+        series = with_step(series, "annual mean per year")
     name = args.out or f"{args.handle}_{args.region.replace(',', '_')}"
     series.name = name
     ctx.store[name] = series

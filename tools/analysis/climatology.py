@@ -9,6 +9,7 @@ Each transform stores a new handle and records what it did in ``attrs["steps"]``
 from __future__ import annotations
 
 import calendar
+from typing import Annotated
 
 import numpy as np
 import xarray as xr
@@ -36,6 +37,8 @@ from climcopilot.tools.analysis.timeaxis import (
     years_in,
 )
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.data.vocabulary import SEASONS
+from climcopilot.tools.vocabulary import aliased
 
 
 def monthly(da: xr.DataArray) -> xr.DataArray:
@@ -139,10 +142,11 @@ class SubsetInput(BaseModel):
     start: str | int | None = Field(None, description="first year ('1980') or month "
                                     "('1980-06') kept; with a season, the first season year")
     end: str | int | None = Field(None, description="last year or month kept (inclusive)")
-    season: str | list[int] | None = Field(
-        None, description="months kept: initials ('JJAS', 'DJF', 'NDJFM', 'MAM'), a month "
-        "('July') or consecutive month numbers ([12, 1, 2]); a season crossing the new year "
-        "belongs to the year of its last month (DJF 1981 = Dec 1980-Feb 1981)")
+    season: Annotated[str | list[int] | None, aliased(SEASONS)] = Field(
+        None, description="months kept: initials ('JJAS', 'DJF', 'NDJFM', 'MAM'), a named "
+        "season ('boreal winter', 'june-september'), a month ('July') or consecutive month "
+        "numbers ([12, 1, 2]); a season crossing the new year belongs to the year of its last "
+        "month (DJF 1981 = Dec 1980-Feb 1981)")
     seasonal_mean: bool = Field(False, description="one mean per season year instead of the "
                                                    "season's months")
     complete: bool = Field(True, description="with seasonal_mean, keep only season years "

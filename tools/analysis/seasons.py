@@ -98,21 +98,20 @@ def season_months(da: xr.DataArray, season: Season) -> xr.DataArray:
 
 def season_means(da: xr.DataArray, season: Season, complete: bool = True
                  ) -> tuple[xr.DataArray, int]:
-    """One mean per season year (time: January 1 of that year) and the number of season
-    years dropped for missing months (with ``complete``; otherwise none are dropped)."""
+    """One mean per season year of a series (dim time; the new time: January 1 of that year)
+    and the number of season years dropped: those with no finite value, and with
+    ``complete`` those missing a month (a NaN month counts as missing)."""
     inside = season_months(da, season)
     months, years = month_year(inside["time"])
-    labels = season.season_years(months, years)
-    means, kept, dropped = [], [], 0
-    for year in np.unique(labels):
-        pick = labels == year
-        if complete and len(set(months[pick])) < season.length:
-            dropped += 1
-            continue
-        means.append(inside.isel(time=np.flatnonzero(pick)).mean("time"))
-        kept.append(int(year))
-    if not means:
-        return inside.isel(time=slice(0, 0)), dropped
-    out = xr.concat(means, dim="time").assign_coords(
-        time=pd.to_datetime({"year": kept, "month": 1, "day": 1}).to_numpy())
-    return out.assign_attrs(da.attrs, frequency="annual"), dropped
+    table = pd.DataFrame({"value": inside.values, "month": months,
+                          "year": season.season_years(months, years)})
+    groups = table.dropna(subset=["value"]).groupby("year")
+    means = groups["value"].mean()
+    full = (groups["month"].nunique() == season.length if complete
+            else pd.Series(True, index=means.index))
+    kept = means[full]
+    dropped = table["year"].nunique() - kept.size
+    time = pd.DatetimeIndex([pd.Timestamp(year=int(y), month=1, day=1) for y in kept.index])
+    out = xr.DataArray(kept.to_numpy(), dims="time", name=da.name,
+                       coords={"time": time.to_numpy()})
+    return out.assign_attrs(da.attrs, frequency="annual"), int(dropped)

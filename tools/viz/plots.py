@@ -3,11 +3,12 @@ season, transforms: ``attrs["steps"]``) and labelled with units."""
 
 from __future__ import annotations
 
+import numpy as np
 import xarray as xr
 from pydantic import BaseModel, Field
 
 from climcopilot.tools.analysis.steps import settings, steps_of
-from climcopilot.tools.analysis.timeaxis import AGE, along
+from climcopilot.tools.analysis.timeaxis import AGE, along, axis_years, is_age_series
 from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
 from climcopilot.tools.viz.figures import save_figure
 
@@ -38,6 +39,12 @@ def legend_label(da: xr.DataArray, shared: bool) -> str:
     return name if shared or not steps_of(da) else f"{name} [{settings(da)}]"
 
 
+def _x(da: xr.DataArray) -> np.ndarray:
+    """What a series is plotted against: dates, decimal years (other calendars), or age."""
+    x = da[along(da)].values
+    return x if is_age_series(da) or np.issubdtype(x.dtype, np.datetime64) else axis_years(da)
+
+
 @tool("viz.line_plot", family="viz")
 def line_plot(args: LinePlotInput, ctx: ToolContext) -> LinePlotResult:
     """Plot series against time (paleo records against age in ka BP, time running left to
@@ -66,7 +73,7 @@ def line_plot(args: LinePlotInput, ctx: ToolContext) -> LinePlotResult:
     shared = "\n" in title
     dim = along(series[0])
     for i, (da, axis) in enumerate(zip(series, axes)):
-        axis.plot(da[dim].values, da.values, lw=0.9, color=f"C{i}",
+        axis.plot(_x(da), da.values, lw=0.9, color=f"C{i}",
                   label=legend_label(da, shared))
         axis.set_ylabel(f"{da.attrs.get('long_name', da.name)} ({da.attrs.get('units', '?')})",
                         color=f"C{i}" if axes[0] is not axes[-1] else "black", fontsize=8)
