@@ -34,6 +34,7 @@ from climcopilot.sandbox.isolation import (
     kernel_command,
     kernel_env,
     kernel_owner,
+    refusal,
 )
 from climcopilot.sandbox.launch import cap_hits, remove_cgroup
 from climcopilot.sandbox.observation import Observation
@@ -115,6 +116,9 @@ class KernelSession:
     def __init__(self, workspace: Path, timeout: float = 600.0,
                  policy: SandboxPolicy | None = None) -> None:
         self.policy = policy or SandboxPolicy.from_env()
+        why_not = refusal(self.policy)
+        if why_not is not None:
+            raise SandboxError(why_not)
         Path(workspace).mkdir(parents=True, exist_ok=True)
         self.files = Workspace(workspace, kernel_owner(self.policy))
         self.workspace = self.files.root
@@ -123,14 +127,16 @@ class KernelSession:
         self.cells: list[Observation] = []
         self.tainted = False
         self.files.prepare(WORKSPACE_FOLDERS)
+        self.usage = self.files.usage()  # what the workspace holds, after the last cell
         self.dirs = KernelDirs(Path(tempfile.mkdtemp(prefix="climcopilot-")))
+        self.dirs.make(kernel_owner(self.policy))
+        self.log = self.dirs.log.open("ab")
+        self.km: KernelManager | None = None
         try:
-            self.dirs.make(kernel_owner(self.policy))
-            self.log = self.dirs.log.open("ab")
             self.km = start_kernel(self.workspace, self.dirs, self.policy, self.log)
             self.kc = self._connect()
         except BaseException:
-            shutil.rmtree(self.dirs.root, ignore_errors=True)
+            self._discard()
             raise
 
     def _connect(self) -> Any:
@@ -162,11 +168,17 @@ class KernelSession:
     def shutdown(self) -> None:
         """Stop the kernel and its channels."""
         self.kc.stop_channels()
-        self.km.shutdown_kernel(now=True)
+        self._discard()
+
+    def _discard(self) -> None:
+        """Stop the kernel process if there is one; remove its cgroup and host folder."""
+        if self.km is not None:
+            if self.km.has_kernel:
+                self.km.shutdown_kernel(now=True)
+            self.km.context.destroy(linger=0)
         remove_cgroup(self.dirs.root.name)
         self.log.close()
         shutil.rmtree(self.dirs.root, ignore_errors=True)
-        self.km.context.destroy(linger=0)
 
     def execute(self, code: str, timeout: float | None = None, *,
                 helper: bool = False) -> Observation:
@@ -204,7 +216,7 @@ class KernelSession:
             self.tainted = True  # from here on the kernel's state may have been changed
         capture = CellCapture(self.files, number, self.policy.memory_mb)
         hits = cap_hits(self.dirs.root.name)
-        before = self.files.usage()
+        before = self.usage  # as the last cell left it: one measurement per cell
         started = time.perf_counter()
         restarted = False
         try:
@@ -232,13 +244,14 @@ class KernelSession:
         finally:
             capture.close()
         exhausted = self._exhausted(capture, hits)
-        if not restarted and exhausted == "processes" and capture.error is not None:
+        if not restarted and "can't start new thread" in (capture.error or ""):
             restarted = True  # its process quota is used up (e.g. by a fork bomb's zombies)
             self._restart()
             capture.error += "; the kernel had no processes left, so it was restarted"
-        if restarted and not helper:
+        if restarted:
             capture.error += "; " + self._replay(self.cells)
-        over = self._over_quota(self.files.usage())
+        self.usage = self.files.usage()
+        over = self._over_quota(self.usage)
         if over is not None and capture.error is None:
             capture.error = over
         obs = Observation(
@@ -293,7 +306,7 @@ class KernelSession:
             try:
                 self._run(code, lambda msg, c=capture: c.collect(msg) if
                           msg["header"]["msg_type"] == "error" else None, self.timeout,
-                          self.files.usage())
+                          self.usage)
             except (CellStopped, KernelDied) as exc:
                 self._restart()
                 what = "ran too long" if isinstance(exc, CellStopped) else "killed the kernel"

