@@ -156,3 +156,23 @@ def test_paleo_records_list_with_their_age_axis(ctx: ToolContext) -> None:
     assert extremes.values["max_value"] == table[:, 1].max()
     assert extremes.values["age_of_max"] == tied.max()
     assert extremes.units["age_of_max"] == "ka BP"
+
+
+def test_a_paleo_chain_runs_in_the_sandboxed_kernel(home: Path, tmp_path: Path) -> None:
+    """The package files are readable from inside bubblewrap, and a chain of tools shares
+    its handles there (open -> subset by age -> spectrum), giving the in-process figure."""
+    from conftest import run_cli
+
+    cells = ["from climcopilot.sandbox.runtime import call_tool",
+             "call_tool('data.open_series', {'name': 'LR04'})",
+             "r = call_tool('analysis.subset', {'handle': 'lr04', 'oldest_ka': 800, "
+             "'youngest_ka': 0})",
+             "print(repr(call_tool('analysis.spectrum', {'handle': r.handle, "
+             "'min_period': 10}).values['dominant_period']))"]
+    proc = run_cli("sandbox", "exec", *[arg for c in cells for arg in ("-c", c)])
+    assert proc.returncode == 0, proc.stderr
+    ctx = ToolContext(workspace=tmp_path / "ws")
+    run(ctx, "data.open_series", name="lr04")
+    run(ctx, "analysis.subset", handle="lr04", oldest_ka=800, youngest_ka=0)
+    here = run(ctx, "analysis.spectrum", handle="lr04_800_0ka", min_period=10)
+    assert float(proc.stdout.strip().splitlines()[-1]) == here.values["dominant_period"]
