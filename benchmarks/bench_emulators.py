@@ -1,15 +1,31 @@
-"""Model steps per second for Lorenz-96 (N = 40, F = 8, dt = 0.05) at 1, 100 and 10,000 members.
+"""RK4 steps per second of the ODE systems, against NumPy and the memory-bandwidth bound.
 
-Ours: ``DynamicalSystem.step`` (torch RK4, float64) and one step of the ring-CNN emulator
-(float32, default size, untrained weights: the cost is the same) vs a plain vectorised NumPy
-RK4 loop; plus torch RK4 on the GPU when one is visible. One torch thread (as the tools run).
-Each figure is the best of 3 timed runs (>= 1 s each), which damps noise from other jobs on a
-shared machine. Usage: ``.venv/bin/python benchmarks/bench_emulators.py`` (about a minute).
+Lorenz-96 (N = 40, F = 8, dt = 0.05) at 10,000 members, one thread, float64:
+
+- NumPy: the plain vectorised ``np.roll`` RK4, each run in a process of its own, as it runs by
+  default and with glibc's malloc told to keep freed memory (``MALLOC_MMAP_THRESHOLD_``,
+  ``MALLOC_TRIM_THRESHOLD_``), which removes its page faults;
+- ours: ``DynamicalSystem.step`` (eager, the per-call API), the hand-fused
+  ``Lorenz96Columns`` (what ``integrate`` runs by default) and the compiled column RK4 (what it
+  runs for long runs; compile time measured on the first call), and ``integrate(every=1)``
+  end to end.
+
+The bound: an RK4 step must read the state and write it once, ``2 * members * N * 8`` bytes;
+divided into the triad bandwidth measured here on arrays of the state's size
+(``a = b + s c``, 3 arrays moved, as STREAM counts), it gives the most steps per second any
+single-pass kernel could reach. Each rate is the median of 3 interleaved runs of >= 1 s.
+Then 1 and 100 members (with the ring-CNN emulator, float32, 10,529 parameters), and Lorenz-63
+and two-scale Lorenz-96 through ``integrate``. With a GPU visible, torch RK4 on it too.
+Usage: ``.venv/bin/python benchmarks/bench_emulators.py`` (about 4 minutes).
 """
 
 from __future__ import annotations
 
+import os
 import platform
+import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -18,9 +34,12 @@ import torch
 
 from climcopilot.tools.emulators.catalog import get_system
 from climcopilot.tools.emulators.networks import RingCNN
-from climcopilot.tools.emulators.systems import cpu_threads
+from climcopilot.tools.emulators.steppers import Lorenz96Columns
+from climcopilot.tools.emulators.systems import cpu_threads, integrate
 
-N, F, DT = 40, 8.0, 0.05
+N, F, DT, MEMBERS = 40, 8.0, 0.05, 10_000
+REPEATS = 3
+NO_PAGE_FAULTS = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 
 
 def numpy_tendency(x: np.ndarray) -> np.ndarray:
@@ -35,45 +54,149 @@ def numpy_step(x: np.ndarray) -> np.ndarray:
     return x + (DT / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
-def steps_per_second(step: Callable, x, min_seconds: float = 1.0, repeats: int = 3) -> float:
-    """Best of ``repeats`` rates (steps of ``step`` per second on ``x``, each run repeated until
-    ``min_seconds`` have passed); CUDA work is synchronised before the clock is read."""
-    sync = torch.cuda.synchronize if isinstance(x, torch.Tensor) and x.is_cuda else None
-    x = step(x)  # warm-up
+def rate(advance: Callable[[], None], min_seconds: float = 1.0, sync: bool = False) -> float:
+    """Calls of ``advance`` per second over >= ``min_seconds`` (after one warm-up call)."""
+    advance()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < min_seconds:
+        for _ in range(5):
+            advance()
+        n += 5
+        if sync:
+            torch.cuda.synchronize()
+    return n / (time.perf_counter() - start)
+
+
+def numpy_rate(members: int, env: dict[str, str] | None = None) -> float:
+    """NumPy RK4 steps/s at ``members``, measured in a new process (its own heap)."""
+    child = subprocess.run([sys.executable, __file__, "--numpy", str(members)], check=True,
+                           capture_output=True, text=True, env={**os.environ, **(env or {})})
+    return float(child.stdout)
+
+
+def numpy_child(members: int) -> None:
+    print(rate(chained(numpy_step, 8.0 + 0.01 * np.random.default_rng(0).standard_normal(
+        (members, N)))))
+
+
+def triad_bandwidth(n_values: int) -> float:
+    """Bytes/s of ``a = b + s c`` on float64 arrays of ``n_values`` (3 arrays counted), best
+    of 20 repetitions of 20 triads."""
+    a, b, c = (torch.rand(n_values, dtype=torch.float64) for _ in range(3))
     best = 0.0
-    for _ in range(repeats):
-        n, start = 0, time.perf_counter()
-        while time.perf_counter() - start < min_seconds:
-            for _ in range(10):
-                x = step(x)
-            n += 10
-            if sync is not None:
-                sync()
-        best = max(best, n / (time.perf_counter() - start))
+    for _ in range(20):
+        start = time.perf_counter()
+        for _ in range(20):
+            torch.add(b, c, alpha=0.5, out=a)
+        best = max(best, 20 * 3 * 8 * n_values / (time.perf_counter() - start))
     return best
 
 
-def main() -> None:
+def chained(step: Callable, x) -> Callable[[], None]:
+    """A call that replaces ``x`` by ``step(x)``."""
+    state = [x]
+
+    def advance() -> None:
+        state[0] = step(state[0])
+
+    return advance
+
+
+def advancing(stepper, dt: float = DT) -> Callable[[], None]:
+    return lambda: stepper.advance(dt)
+
+
+def ten_thousand_members() -> None:
+    """The Must-show table: Lorenz-96 at 10,000 members."""
+    system = get_system("lorenz96", N=N, F=F)
+    x = system.initial_state((MEMBERS,), device="cpu")
+    start = time.perf_counter()
+    compiled = system.stepper(x, compiled=True)
+    compiled.advance(DT)
+    compile_s = time.perf_counter() - start
+    eager_step = chained(lambda s: system.step(s, DT), x)
+
+    def integrate_every_1() -> None:
+        integrate(system, x, DT, 20, every=1)
+
+    runs: dict[str, Callable[[], float]] = {
+        "NumPy np.roll RK4 (own process, default malloc)": lambda: numpy_rate(MEMBERS),
+        "NumPy np.roll RK4 (own process, no page faults)":
+            lambda: numpy_rate(MEMBERS, NO_PAGE_FAULTS),
+        "torch DynamicalSystem.step (eager, per call)": lambda: rate(eager_step),
+        "hand-fused Lorenz96Columns (integrate, eager)":
+            lambda: rate(advancing(Lorenz96Columns(x, F))),
+        "compiled column RK4 (integrate, compiled)": lambda: rate(advancing(compiled)),
+        "integrate(every=1), eager path, 20 steps a call": lambda: 20 * rate(integrate_every_1),
+    }
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(REPEATS):
+        for name, measure in runs.items():
+            rates[name].append(measure())
+    bandwidth = triad_bandwidth(MEMBERS * N)
+    bytes_per_step = 2 * MEMBERS * N * 8
+    bound = bandwidth / bytes_per_step
+    numpy = statistics.median(rates["NumPy np.roll RK4 (own process, default malloc)"])
+    numpy_nf = statistics.median(rates["NumPy np.roll RK4 (own process, no page faults)"])
+    print(f"\nLorenz-96, N = {N}, {MEMBERS:,} members, 1 thread; triad bandwidth "
+          f"{bandwidth / 1e9:.1f} GB/s on {MEMBERS * N * 8 / 1e6:.1f} MB arrays; bound = "
+          f"{bandwidth / 1e9:.1f} GB/s / {bytes_per_step / 1e6:.1f} MB per step = {bound:,.0f} "
+          f"steps/s; compile time (first call) {compile_s:.1f} s")
+    print("| implementation | steps/s (median) | runs | / NumPy | / NumPy without faults "
+          "| fraction of bound |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, values in rates.items():
+        median = statistics.median(values)
+        print(f"| {name} | {median:,.0f} | {', '.join(f'{v:,.0f}' for v in values)} | "
+              f"{median / numpy:.2f} | {median / numpy_nf:.2f} | {median / bound:.3f} |")
+
+
+def small_ensembles() -> None:
     system = get_system("lorenz96", N=N, F=F)
     cnn = RingCNN().eval()
-    print(f"machine: {platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}")
     gpu = torch.cuda.is_available()
-    header = "| members | numpy RK4 (steps/s) | torch RK4 (steps/s) | torch / numpy |"
-    header += " CNN emulator (steps/s) |" + (" torch RK4 on GPU (steps/s) |" if gpu else "")
-    print(header)
+    header = ("| members | NumPy RK4 | step (eager) | hand-fused | compiled | CNN emulator |"
+              + (" torch RK4 on GPU |" if gpu else ""))
+    print("\nLorenz-96 steps/s at small ensembles (one run each)\n" + header)
     print("|" + " --- |" * (header.count("|") - 1))
+    for members in (1, 100):
+        x = system.initial_state((members,), device="cpu")
+        cells = [numpy_rate(members), rate(chained(lambda s: system.step(s, DT), x)),
+                 rate(advancing(Lorenz96Columns(x, F))),
+                 rate(advancing(system.stepper(x, compiled=True))),
+                 rate(chained(lambda s: s + cnn(s), x.float()))]
+        if gpu:
+            cells.append(rate(chained(lambda s: system.step(s, DT), x.cuda()), sync=True))
+        print(f"| {members:,} | " + " | ".join(f"{c:,.0f}" for c in cells) + " |")
+
+
+def other_systems() -> None:
+    print("\nintegrate, steps/s: the model's own step (the old loop) vs columns, eager and "
+          "compiled (one run each)")
+    print("| system | members | system.step loop | columns, eager | columns, compiled |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, members in (("lorenz63", 10_000), ("lorenz96_two_scale", 100)):
+        system = get_system(name)
+        x, dt = system.initial_state((members,), device="cpu"), system.default_dt
+        cells = [rate(chained(lambda s, m=system, d=dt: m.step(s, d), x))]
+        cells += [rate(advancing(system.stepper(x, compiled=compiled), dt))
+                  for compiled in (False, True)]
+        print(f"| {name} | {members:,} | " + " | ".join(f"{c:,.0f}" for c in cells) + " |")
+
+
+def main() -> None:
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, torch {torch.__version__}, "
+          f"numpy {np.__version__}; load average {os.getloadavg()[0]:.1f}")
     with cpu_threads(1), torch.no_grad():
-        for members in (1, 100, 10_000):
-            x = system.initial_state((members,), device="cpu")
-            numpy_rate = steps_per_second(numpy_step, x.numpy().copy())
-            torch_rate = steps_per_second(lambda s: system.step(s, DT), x)
-            cells = [f"{numpy_rate:,.0f}", f"{torch_rate:,.0f}", f"{torch_rate / numpy_rate:.2f}",
-                     f"{steps_per_second(lambda s: s + cnn(s), x.float()):,.0f}"]
-            if gpu:
-                cells.append(f"{steps_per_second(lambda s: system.step(s, DT), x.cuda()):,.0f}")
-            print(f"| {members:,} | " + " | ".join(cells) + " |")
+        ten_thousand_members()
+        small_ensembles()
+        other_systems()
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--numpy"]:
+        numpy_child(int(sys.argv[2]))
+    else:
+        main()

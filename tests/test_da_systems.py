@@ -1,5 +1,8 @@
-"""The dynamical systems shared by the DA and emulator tools."""
+"""The dynamical systems shared by the DA and emulator tools, and ``integrate``."""
 
+import math
+
+import numpy as np
 import pytest
 import torch
 
@@ -79,3 +82,97 @@ def test_auto_device_is_cuda_only_when_available():
     if not torch.cuda.is_available():
         with pytest.raises(ToolError, match="no GPU"):
             resolve_device("cuda")
+
+
+def numpy_rk4(tendency, x: np.ndarray, dt: float, n_steps: int) -> np.ndarray:
+    """An RK4 trajectory written separately from the project: (n_steps + 1, *x.shape)."""
+    out = [x]
+    for _ in range(n_steps):
+        k1 = tendency(x)
+        k2 = tendency(x + 0.5 * dt * k1)
+        k3 = tendency(x + 0.5 * dt * k2)
+        k4 = tendency(x + dt * k3)
+        x = x + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+        out.append(x)
+    return np.stack(out)
+
+
+def numpy_lorenz96(x: np.ndarray) -> np.ndarray:
+    return (np.roll(x, -1, -1) - np.roll(x, 2, -1)) * np.roll(x, 1, -1) - x + 8.0
+
+
+def numpy_lorenz63(x: np.ndarray) -> np.ndarray:
+    u, v, w = x[..., 0], x[..., 1], x[..., 2]
+    return np.stack((10.0 * (v - u), u * (28.0 - w) - v, u * v - 8.0 / 3.0 * w), axis=-1)
+
+
+def on_attractor(tendency, dim: int, members: int) -> np.ndarray:
+    x0 = np.random.default_rng(1).normal(1.0, 1.0, (members, dim))
+    return numpy_rk4(tendency, x0, 0.01, 1000)[-1]
+
+
+@pytest.mark.parametrize("name, tendency, dim", [("lorenz96", numpy_lorenz96, 40),
+                                                 ("lorenz63", numpy_lorenz63, 3)])
+def test_integrate_is_the_numpy_rk4_trajectory(name, tendency, dim):
+    x0 = on_attractor(tendency, dim, members=64)
+    expected = numpy_rk4(tendency, x0, 0.005, 400)  # 2 MTU: rounding grows ~30x
+    with torch.no_grad():
+        got = integrate(get_system(name), torch.from_numpy(x0), 0.005, 400)
+    assert got.dtype == torch.float64 and got.shape == expected.shape
+    assert np.abs(got.numpy() - expected).max() < 1e-11
+
+
+def test_lorenz96_ensemble_path_is_bitwise_the_step():
+    """integrate runs Lorenz-96 through the hand-fused column stepper; same bits as step()."""
+    system = get_system("lorenz96")
+    x = system.initial_state((3, 5), device="cpu")
+    with torch.no_grad():
+        got = integrate(system, x, 0.05, 300, every=3)
+    for k in range(1, 301):
+        x = system.step(x, 0.05)
+        if k % 3 == 0:
+            assert torch.equal(got[k // 3], x), k
+
+
+def test_every_keeps_the_same_states():
+    system = get_system("lorenz96")
+    x0 = system.initial_state((4,), device="cpu")
+    assert torch.equal(integrate(system, x0, 0.05, 20, every=1)[::5],
+                       integrate(system, x0, 0.05, 20, every=5))
+    assert integrate(system, x0, 0.05, 3, every=5).shape == (1, 4, 40)
+
+
+class NaNOnce:
+    """A model whose state is NaN after step 3 only (later steps are finite again)."""
+
+    name, dim = "nan_once", 2
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def step(self, x: torch.Tensor, dt: float) -> torch.Tensor:
+        self.calls += 1
+        return torch.full_like(x, math.nan) if self.calls == 3 else torch.ones_like(x)
+
+
+def test_every_stored_state_is_checked_not_only_the_last():
+    with pytest.raises(ToolError, match=r"nan_once blew up \(non-finite state\) at step 3 "):
+        integrate(NaNOnce(), torch.zeros(2), 0.1, 10)
+
+
+def test_blow_up_between_stored_states_is_reported():
+    system = get_system("lorenz96")
+    with pytest.raises(ToolError, match="blew up .* by step 50 .*reduce dt"):
+        integrate(system, system.initial_state(device="cpu"), 1.0, 50, every=1000)
+
+
+def test_gradients_flow_through_integrate():
+    system = get_system("lorenz96", N=8)
+    x0 = system.initial_state(device="cpu").requires_grad_()
+    integrate(system, x0, 0.05, 10, every=5)[-1].sum().backward()
+    y0 = x0.detach().clone().requires_grad_()
+    y = y0
+    for _ in range(10):
+        y = system.step(y, 0.05)
+    y.sum().backward()
+    torch.testing.assert_close(x0.grad, y0.grad, rtol=0, atol=0)

@@ -2,8 +2,8 @@
 
 The emulator is a :class:`Forecaster`: a trained
 :class:`~climcopilot.tools.emulators.training.Emulator`, or any
-:class:`~climcopilot.tools.models.Model` (a built-in system, a plugin's torch emulator) through
-:class:`ModelForecaster`.
+:class:`~climcopilot.tools.emulators.models.Model` (a built-in system, a plugin's torch
+emulator) through :class:`ModelForecaster`.
 
 Forecasts start from ``n_starts`` independent states on the attractor (fresh seeds, not the
 training data). Errors are spatial RMS over all variables and starts; the anomaly correlation
@@ -23,9 +23,10 @@ from scipy.stats import wasserstein_distance
 from torch import Tensor
 
 from climcopilot.tools.base import ToolError
+from climcopilot.tools.emulators.limits import check_work
+from climcopilot.tools.emulators.models import Model, describe_model
 from climcopilot.tools.emulators.simulate import simulate_states
 from climcopilot.tools.emulators.systems import DynamicalSystem
-from climcopilot.tools.models import Model, describe_model
 
 VALID_THRESHOLD = 0.5  # normalised RMSE that ends the valid prediction time
 
@@ -47,8 +48,8 @@ class Forecaster(Protocol):
 
 
 class ModelForecaster:
-    """A :class:`~climcopilot.tools.models.Model` as a :class:`Forecaster`: one step of its
-    ``default_dt`` (= tau, MTU) per lead."""
+    """A :class:`~climcopilot.tools.emulators.models.Model` as a :class:`Forecaster`: one step
+    of its ``default_dt`` (= tau, MTU) per lead."""
 
     def __init__(self, model: Model) -> None:
         self.model, self.tau = model, model.default_dt
@@ -129,17 +130,23 @@ def free_run(emulator: Forecaster, x0: Tensor, n_steps: int,
 
 
 def evaluate_skill(emulator: Forecaster, system: DynamicalSystem, dt: float, *, n_leads: int,
-                   n_starts: int, climate_duration: float, seed: int) -> ForecastSkill:
+                   n_starts: int, climate_duration: float, seed: int,
+                   allow_large: bool = False) -> ForecastSkill:
     """Skill of ``emulator`` on ``system`` (time step ``dt``) for leads 0..n_leads x tau; the
     states start after twice the system's default spin-up. The free run runs away at |x| >
-    1e3 climatological std + |climatological mean|."""
+    1e3 climatological std + |climatological mean|. ToolError past the :mod:`.limits` unless
+    ``allow_large``."""
     every, spinup = round(emulator.tau / dt), 2 * system.default_spinup
-    truth = simulate_states(system, dt=dt, duration=n_leads * emulator.tau, spinup=spinup,
-                            every=every, members=n_starts, seed=seed)
+    check_work(members=n_starts, steps=n_leads, values=system.dim,
+               stored=n_starts * (n_leads + 1) * system.dim, allow_large=allow_large,
+               hint="lower lead_time or n_starts")
+    common = {"dt": dt, "spinup": spinup, "every": every, "allow_large": allow_large}
+    truth = simulate_states(system, duration=n_leads * emulator.tau, members=n_starts,
+                            seed=seed, **common)
     truth = truth[:, : n_leads + 1].transpose(0, 1)  # (lead, start, dim)
     emulator.check_shape(truth)
-    climate = simulate_states(system, dt=dt, duration=climate_duration, spinup=spinup,
-                              every=every, members=8, seed=seed + 1)
+    climate = simulate_states(system, duration=climate_duration, members=8, seed=seed + 1,
+                              **common)
     variable_mean = climate.mean((0, 1))  # (dim,)
     clim_std = float((climate - variable_mean).pow(2).mean().sqrt())
     leads = torch.arange(n_leads + 1, dtype=torch.float64) * emulator.tau

@@ -17,8 +17,9 @@ import torch
 from scipy.stats import wasserstein_distance
 from torch import Tensor, nn
 
+from climcopilot.tools.emulators.limits import step_count
 from climcopilot.tools.emulators.simulate import simulate_states
-from climcopilot.tools.emulators.systems import Lorenz96, Lorenz96TwoScale
+from climcopilot.tools.emulators.systems import Lorenz96, Lorenz96TwoScale, rk4
 
 
 def subgrid_tendency(system: Lorenz96TwoScale, states: Tensor) -> tuple[Tensor, Tensor]:
@@ -102,12 +103,8 @@ def run_one_level(model: Lorenz96, closure: Closure | None, x0: Tensor, *, dt: f
         return model.tendency(x) + extra + e
 
     x, out = x0, [x0]
-    for k in range(1, round(duration / dt) + 1):
-        k1 = tendency(x)
-        k2 = tendency(x + 0.5 * dt * k1)
-        k3 = tendency(x + 0.5 * dt * k2)
-        k4 = tendency(x + dt * k3)
-        x = x + (dt / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
+    for k in range(1, step_count(duration, dt, allow_large=True) + 1):  # bounded by run_hybrid
+        x = rk4(tendency, x, dt)
         if noise is not None:
             z = torch.randn(x0.shape, generator=gen, dtype=x0.dtype)
             e = phi * e + sigma * math.sqrt(1.0 - phi**2) * z
@@ -156,13 +153,15 @@ class HybridOutcome:
 
 def run_hybrid(system: Lorenz96TwoScale, *, dt: float, train_duration: float,
                online_duration: float, members: int, sample_every: int,
-               seed: int) -> HybridOutcome:
-    """Learn the closure on one truth run, score it offline and online on another."""
+               seed: int, allow_large: bool = False) -> HybridOutcome:
+    """Learn the closure on one truth run, score it offline and online on another.
+
+    ToolError past the :mod:`.limits` unless ``allow_large``."""
     tau = dt * sample_every
-    train = simulate_states(system, dt=dt, duration=train_duration, spinup=10.0,
-                            every=sample_every, members=members, seed=seed)
-    test = simulate_states(system, dt=dt, duration=online_duration, spinup=10.0,
-                           every=sample_every, members=members, seed=seed + 1)
+    common = {"dt": dt, "spinup": 10.0, "every": sample_every, "members": members,
+              "allow_large": allow_large}
+    train = simulate_states(system, duration=train_duration, seed=seed, **common)
+    test = simulate_states(system, duration=online_duration, seed=seed + 1, **common)
     x_train, u_train = subgrid_tendency(system, train)
     x_test, u_test = subgrid_tendency(system, test)
     closure = fit_closure(x_train, u_train, seed=seed)

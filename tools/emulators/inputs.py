@@ -53,7 +53,16 @@ class SystemSpec(BaseModel):
                 if getattr(self, name) is not None}
 
 
-class LyapunovInput(SystemSpec):
+class WorkLimits(BaseModel):
+    """The switch past the work limits of :mod:`.limits`."""
+
+    allow_large: bool = Field(False, description="run even past the work limits (1,000,000 "
+                              "solver steps per trajectory, 1e10 members x steps x variables, "
+                              "2.5e8 stored values, 5e7 training sample steps); without it a "
+                              "larger request is an error saying what to lower")
+
+
+class LyapunovInput(SystemSpec, WorkLimits):
     """A Lyapunov spectrum by the QR (Benettin) method."""
 
     n_exponents: int | None = Field(None, ge=1, description="how many of the largest exponents "
@@ -71,7 +80,7 @@ class LyapunovInput(SystemSpec):
     device: str = Field("auto", description="'auto' (GPU if present), 'cpu' or 'cuda'")
 
 
-class SimulateInput(SystemSpec):
+class SimulateInput(SystemSpec, WorkLimits):
     """A trajectory of a system, kept in the session as an xarray Dataset."""
 
     duration: float = Field(50.0, gt=0, le=1_000_000, description="length after spin-up, MTU")
@@ -86,7 +95,7 @@ class SimulateInput(SystemSpec):
     device: str = Field("auto", description="'auto' (GPU if present), 'cpu' or 'cuda'")
 
 
-class TrainInput(SystemSpec):
+class TrainInput(SystemSpec, WorkLimits):
     """Train an emulator on simulated data (simulated here unless ``dataset`` is given)."""
 
     dataset: str | None = Field(None, description="handle of an emulators.simulate Dataset to "
@@ -119,7 +128,7 @@ class TrainInput(SystemSpec):
                         "its file models/<handle>.pt in the workspace")
 
 
-class EvaluateInput(BaseModel):
+class EvaluateInput(WorkLimits):
     """Score an emulator against the true system, persistence and climatology: a trained one
     (``model``) or any built-in or plugin model (``forecast_model``)."""
 
@@ -147,7 +156,7 @@ class EvaluateInput(BaseModel):
     seed: int = Field(1000, ge=0, description="seed of the test states (differ from training)")
 
 
-class HybridInput(BaseModel):
+class HybridInput(WorkLimits):
     """A learned subgrid closure for two-scale Lorenz-96, scored offline and online."""
 
     model_config = ConfigDict(extra="forbid")

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from climcopilot.tools.base import ToolError
+from climcopilot.tools.emulators.limits import check_work, step_count
 from climcopilot.tools.emulators.systems import DynamicalSystem, integrate
 
 
@@ -68,13 +69,15 @@ def kaplan_yorke_dimension(exponents: Tensor) -> float:
 
 def lyapunov_spectrum(system: DynamicalSystem, *, dt: float, duration: float,
                       transient: float, n_exponents: int | None = None, members: int = 4,
-                      seed: int = 0, device: str | torch.device = "cpu") -> LyapunovSpectrum:
+                      seed: int = 0, device: str | torch.device = "cpu",
+                      allow_large: bool = False) -> LyapunovSpectrum:
     """The ``n_exponents`` largest Lyapunov exponents of ``system`` (None: its default).
 
     Each of ``members`` trajectories is first integrated for ``transient`` MTU onto the
     attractor, then its tangent vectors are aligned for another ``transient`` MTU without
     counting, then the exponents are averaged over ``duration`` MTU. Float64 throughout.
-    Raises ToolError on a blow-up (reduce ``dt``) or impossible sizes.
+    Raises ToolError on a blow-up (reduce ``dt``), impossible sizes, or past the
+    :mod:`.limits` (tangent vectors counted as states) unless ``allow_large``.
     """
     k = (system.default_exponents or system.dim) if n_exponents is None else n_exponents
     if not 1 <= k <= system.dim:
@@ -82,7 +85,11 @@ def lyapunov_spectrum(system: DynamicalSystem, *, dt: float, duration: float,
     if dt <= 0 or duration <= 0 or transient < 0:
         raise ToolError(f"need dt > 0, duration > 0 and transient >= 0 (MTU); got dt={dt}, "
                         f"duration={duration}, transient={transient}")
-    n_transient, n_steps = round(transient / dt), max(1, round(duration / dt))
+    n_transient = step_count(transient, dt, what="transient", allow_large=allow_large)
+    n_steps = max(1, step_count(duration, dt, allow_large=allow_large))
+    check_work(members=members, steps=2 * n_transient + n_steps, values=system.dim * (1 + k),
+               allow_large=allow_large,
+               hint="lower duration, transient, members or n_exponents, or raise dt")
     x = system.initial_state((members,), seed=seed, device=device)
     x = integrate(system, x, dt, n_transient, every=max(n_transient, 1))[-1]
     gen = torch.Generator().manual_seed(seed + 1)

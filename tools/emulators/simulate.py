@@ -12,6 +12,7 @@ import torch
 import xarray as xr
 from matplotlib.figure import Figure
 
+from climcopilot.tools.emulators.limits import check_work, step_count
 from climcopilot.tools.emulators.pdes import KolmogorovFlow, KuramotoSivashinsky
 from climcopilot.tools.emulators.spectral import SpectralSystem
 from climcopilot.tools.emulators.systems import DynamicalSystem, Lorenz96TwoScale, integrate
@@ -20,18 +21,28 @@ TIME_UNITS = "MTU"  # model time units
 STATE_UNITS = "1"  # the variables are nondimensional
 
 
+def sample_count(duration: float, dt: float, every: int, *, allow_large: bool = False) -> int:
+    """How many states :func:`simulate_states` keeps per member: duration / (dt every) + 1, at
+    least 2 (ToolError past the step limit unless ``allow_large``)."""
+    return max(1, step_count(duration, dt, allow_large=allow_large) // every) + 1
+
+
 def simulate_states(system: DynamicalSystem, *, dt: float, duration: float, spinup: float,
                     every: int = 1, members: int = 1, seed: int = 0,
-                    device: str | torch.device = "cpu") -> torch.Tensor:
+                    device: str | torch.device = "cpu", allow_large: bool = False) -> torch.Tensor:
     """States after ``spinup`` MTU, every ``every`` steps for ``duration`` MTU.
 
-    Returns (members, time, dim) float64 on the CPU; ToolError on blow-up (reduce ``dt``).
+    Returns (members, time, dim) float64 on the CPU; ToolError on blow-up (reduce ``dt``) and
+    past the :mod:`.limits` unless ``allow_large``.
     """
+    n_spinup = step_count(spinup, dt, what="spinup", allow_large=allow_large)
+    n_steps = (sample_count(duration, dt, every, allow_large=allow_large) - 1) * every
+    check_work(members=members, steps=n_spinup + n_steps, values=system.dim,
+               stored=members * (n_steps // every + 1) * system.dim, allow_large=allow_large,
+               hint="lower duration, spinup or members, or raise dt")
     x = system.initial_state((members,), seed=seed, device=device)
-    n_spinup = round(spinup / dt)
     if n_spinup:
         x = integrate(system, x, dt, n_spinup, every=n_spinup)[-1]
-    n_steps = max(every, round(duration / dt) // every * every)
     return integrate(system, x, dt, n_steps, every=every).transpose(0, 1).cpu()
 
 

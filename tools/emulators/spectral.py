@@ -98,6 +98,7 @@ class SpectralSystem(DynamicalSystem):
     coefficients are cached per (dt, device).
     """
 
+    compilable = False  # not measured: the FFTs are library calls inductor does not fuse
     spectral_ndim: int = 1
 
     def to_spectral(self, x: Tensor) -> Tensor:

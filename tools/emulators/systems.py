@@ -2,12 +2,14 @@
 
 Every system works on tensors of shape ``(..., dim)`` (any leading batch dimensions), float64
 by default, on CPU or CUDA. Time is in model time units (MTU); RK4 is the integrator.
+:func:`integrate` runs an ensemble through a :mod:`.steppers` stepper: Lorenz-96 on columns
+(dim, members), hand-fused or compiled (:mod:`.compiled`); the others by their ``step``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -15,6 +17,18 @@ import torch
 from torch import Tensor
 
 from climcopilot.tools.base import ToolError
+from climcopilot.tools.emulators.compiled import choose_compiled, compiled_step
+from climcopilot.tools.emulators.steppers import (
+    ColumnStepper,
+    Lorenz96Columns,
+    ModelStepper,
+    Steppable,
+    Stepper,
+    model_step,
+)
+
+STEP_OVERHEAD_S = 1e-4  # eager cost of one RK4 step of one state, all operations' overheads (s)
+CHECK_EVERY = 64  # steps between finiteness checks in integrate
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -49,6 +63,12 @@ class DynamicalSystem:
     default_exponents: int | None = None
     default_averaging: float = 400.0
     ring_length: float | None = None
+    compilable: bool = True  # whether torch.compile speeds the step up (measured)
+    element_step_s: float = 5e-8  # eager cost of one step per state value (s), for compile
+
+    def eager_seconds(self, n_values: int, n_steps: int) -> float:
+        """Estimated eager time (s) of ``n_steps`` steps of ``n_values`` state values."""
+        return n_steps * (STEP_OVERHEAD_S + n_values * self.element_step_s)
 
     def tendency(self, x: Tensor) -> Tensor:
         """dx/dt at ``x`` of shape (..., dim); same shape."""
@@ -66,17 +86,15 @@ class DynamicalSystem:
             return fwAD.unpack_dual(self.tendency(dual)).tangent
 
     def step(self, x: Tensor, dt: float) -> Tensor:
-        """One classical fourth-order Runge-Kutta step of length ``dt`` (MTU).
+        """One classical fourth-order Runge-Kutta step of length ``dt`` (MTU)."""
+        return rk4(self.tendency, x, dt)
 
-        Fused ``add(..., alpha=)`` and in-place accumulation: the ensembles are memory-bound.
-        """
-        k1 = self.tendency(x)
-        k2 = self.tendency(torch.add(x, k1, alpha=0.5 * dt))
-        total = torch.add(k1, k2, alpha=2.0)
-        k3 = self.tendency(torch.add(x, k2, alpha=0.5 * dt))
-        total.add_(k3, alpha=2.0)
-        total.add_(self.tendency(torch.add(x, k3, alpha=dt)))
-        return torch.add(x, total, alpha=dt / 6.0)
+    def stepper(self, x: Tensor, *, compiled: bool = False) -> Stepper:
+        """What :func:`integrate` advances ``x`` (..., dim) with: :meth:`step`, compiled by
+        torch.compile when ``compiled`` and the system is :attr:`compilable`."""
+        if compiled and self.compilable:
+            return ModelStepper(self, x, compiled_step(model_step, x.device))
+        return ModelStepper(self, x)
 
     def tangent_step(self, x: Tensor, tangents: Tensor, dt: float) -> tuple[Tensor, Tensor]:
         """One step of ``x`` (members, dim) and of its tangent linear model on ``tangents``
@@ -141,14 +159,16 @@ class Lorenz63(DynamicalSystem):
         return torch.tensor([1.509, -1.531, 25.46], dtype=torch.float64)
 
 
-def _l96_advection(x: Tensor) -> Tensor:
-    """(x[i+1] - x[i-2]) * x[i-1] on a periodic last axis, a new tensor.
+def _l96_advection(x: Tensor, axis: int = -1) -> Tensor:
+    """(x[i+1] - x[i-2]) * x[i-1] on the periodic ``axis``, a new tensor.
 
     One wrap-padded copy of ``x`` and slices of it instead of three rolls, and an in-place
     product: about 2x faster than rolls for large ensembles (benchmarks/bench_emulators.py).
     """
-    padded = torch.cat((x[..., -2:], x, x[..., :1]), dim=-1)  # x[-2], x[-1], x..., x[0]
-    return (padded[..., 3:] - padded[..., :-3]).mul_(padded[..., 1:-2])
+    n = x.shape[axis]
+    # x[-2], x[-1], x..., x[0]
+    padded = torch.cat((x.narrow(axis, n - 2, 2), x, x.narrow(axis, 0, 1)), dim=axis)
+    return (padded.narrow(axis, 3, n) - padded.narrow(axis, 0, n)).mul_(padded.narrow(axis, 1, n))
 
 
 def _l96_advection_jvp(x: Tensor, v: Tensor) -> Tensor:
@@ -166,6 +186,7 @@ class Lorenz96(DynamicalSystem):
 
     name = "lorenz96"
     default_dt = 0.05
+    element_step_s = 1.5e-8  # hand-fused columns
 
     def __post_init__(self) -> None:
         if self.N != int(self.N) or self.N < 4:
@@ -177,8 +198,19 @@ class Lorenz96(DynamicalSystem):
     def tendency(self, x: Tensor) -> Tensor:
         return _l96_advection(x).sub_(x).add_(self.F)
 
+    def column_tendency(self, x: Tensor) -> Tensor:
+        """dx/dt of states held as columns (N, members); same shape."""
+        return _l96_advection(x, axis=0).sub_(x).add_(self.F)
+
     def tendency_jvp(self, x: Tensor, v: Tensor) -> Tensor:
         return _l96_advection_jvp(x, v) - v
+
+    def stepper(self, x: Tensor, *, compiled: bool = False) -> Stepper:
+        """Columns: compiled RK4 of :meth:`column_tendency`, or the hand-fused
+        :class:`Lorenz96Columns` (allocation-free; the faster one without compiling)."""
+        if compiled:
+            return ColumnStepper(self, x, compiled_step(lorenz96_column_step, x.device))
+        return Lorenz96Columns(x, float(self.F))
 
     def positions(self) -> Tensor:
         return torch.arange(self.N, dtype=torch.float64)
@@ -207,6 +239,7 @@ class Lorenz96TwoScale(DynamicalSystem):
 
     name = "lorenz96_two_scale"
     default_dt = 0.005
+    compilable = False  # compiled, 3-4x slower than eager at 100 members (bench_emulators.py)
 
     def __post_init__(self) -> None:
         if self.K != int(self.K) or self.J != int(self.J) or self.K < 4 or self.J < 1:
@@ -258,29 +291,76 @@ ODE_SYSTEMS: dict[str, type[DynamicalSystem]] = {
 }
 
 
-def integrate(system: DynamicalSystem, x0: Tensor, dt: float, n_steps: int,
-              every: int = 1) -> Tensor:
-    """RK4 trajectory from ``x0`` (..., dim): states at steps 0, every, 2*every, ...
+def rk4(tendency: Callable[[Tensor], Tensor], x: Tensor, dt: float) -> Tensor:
+    """One classical fourth-order Runge-Kutta step of ``dx/dt = tendency(x)`` by ``dt``.
 
-    Returns shape (n_steps // every + 1, *x0.shape), the first row being ``x0``. Raises
-    ToolError when the state stops being finite (blow-up: reduce ``dt``).
+    Fused ``add(..., alpha=)`` and in-place accumulation: the ensembles are memory-bound.
+    """
+    k1 = tendency(x)
+    k2 = tendency(torch.add(x, k1, alpha=0.5 * dt))
+    total = torch.add(k1, k2, alpha=2.0)
+    k3 = tendency(torch.add(x, k2, alpha=0.5 * dt))
+    total.add_(k3, alpha=2.0)
+    total.add_(tendency(torch.add(x, k3, alpha=dt)))
+    return torch.add(x, total, alpha=dt / 6.0)
+
+
+def lorenz96_column_step(columns: Tensor, dt: float, system: Lorenz96) -> Tensor:
+    """One RK4 step of Lorenz-96 states held as columns (N, members), a new tensor; a
+    module-level function, so one ``torch.compile`` serves every instance and size."""
+    return rk4(system.column_tendency, columns, dt)
+
+
+def integrate(system: Steppable, x0: Tensor, dt: float, n_steps: int, every: int = 1) -> Tensor:
+    """Trajectory from ``x0`` (..., dim) under ``system`` (RK4 for the ODE systems, a model's
+    own step otherwise): states at steps 0, every, 2*every, ...
+
+    Returns shape (n_steps // every + 1, *x0.shape), the first row being ``x0``, written into
+    one preallocated tensor. The stored states and the current state are checked every
+    :data:`CHECK_EVERY` steps and at the end; ToolError when one is not finite (blow-up:
+    reduce ``dt``). Without gradients, a :class:`DynamicalSystem` runs on columns, compiled
+    when the run is long (:func:`~climcopilot.tools.emulators.compiled.choose_compiled`).
     """
     if dt <= 0 or n_steps < 0 or every < 1:
         raise ToolError(f"integrate needs dt > 0, n_steps >= 0 and every >= 1; got dt={dt}, "
                         f"n_steps={n_steps}, every={every}")
-    out = [x0]
-    x = x0
+    out = x0.new_empty((n_steps // every + 1, *x0.shape))
+    out[0] = x0
+    stepper = _stepper_for(system, x0, n_steps)
+    checked = 1  # rows of out already checked (row 0 is the caller's)
     for k in range(1, n_steps + 1):
-        x = system.step(x, dt)
+        stepper.advance(dt)
         if k % every == 0:
-            if not bool(torch.isfinite(x).all()):
-                raise ToolError(f"{system.name} blew up (non-finite state) at step {k} "
+            stepper.write(out[k // every])
+        if k % CHECK_EVERY == 0 or k == n_steps:
+            _check_finite(system.name, out, checked, k // every + 1, every, dt)
+            checked = k // every + 1
+            if not finite(stepper.state()):
+                raise ToolError(f"{system.name} blew up (non-finite state) by step {k} "
                                 f"(t={k * dt:g} MTU); reduce dt={dt:g}")
-            out.append(x)
-    if not bool(torch.isfinite(x).all()):
-        raise ToolError(f"{system.name} blew up (non-finite state) by step {n_steps}; "
-                        f"reduce dt={dt:g}")
-    return torch.stack(out)
+    return out
+
+
+def _stepper_for(system: Steppable, x0: Tensor, n_steps: int) -> Stepper:
+    """The system's own stepper when it has one and no gradient is asked for, else its step."""
+    if not isinstance(system, DynamicalSystem) or (torch.is_grad_enabled() and x0.requires_grad):
+        return ModelStepper(system, x0)
+    seconds = system.eager_seconds(x0.numel(), n_steps)
+    return system.stepper(x0, compiled=choose_compiled(seconds))
+
+
+def finite(x: Tensor) -> bool:
+    """Whether every value of ``x`` is finite: one sum, then the exact test if it is not."""
+    return bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all())
+
+
+def _check_finite(name: str, out: Tensor, start: int, stop: int, every: int,
+                  dt: float) -> None:
+    """ToolError naming the first stored state ``out[start:stop]`` that is not finite."""
+    if start < stop and not finite(out[start:stop]):
+        bad = start + int((~torch.isfinite(out[start:stop]).flatten(1).all(1)).nonzero()[0, 0])
+        raise ToolError(f"{name} blew up (non-finite state) at step {bad * every} "
+                        f"(t={bad * every * dt:g} MTU); reduce dt={dt:g}")
 
 
 @contextmanager

@@ -72,7 +72,8 @@ def simulate(args: SimulateInput, ctx: ToolContext) -> SimulateResult:
     with cpu_threads(1):
         states = simulate_states(system, dt=dt, duration=args.duration, spinup=spinup,
                                  every=every, members=args.members, seed=args.seed,
-                                 device=resolve_device(args.device))
+                                 device=resolve_device(args.device),
+                                 allow_large=args.allow_large)
     ds = states_to_dataset(system, states, dt=dt, every=every, spinup=spinup)
     ctx.store[args.handle] = ds
     figure = ctx.figure_path(f"emulators_simulate_{system.name}")
@@ -144,7 +145,8 @@ def lyapunov(args: LyapunovInput, ctx: ToolContext) -> LyapunovResult:
     with cpu_threads(1):
         spectrum = lyapunov_spectrum(system, dt=dt, duration=duration, transient=transient,
                                      n_exponents=args.n_exponents, members=args.members,
-                                     seed=args.seed, device=resolve_device(args.device))
+                                     seed=args.seed, device=resolve_device(args.device),
+                                     allow_large=args.allow_large)
         full = len(spectrum.exponents) == system.dim
         divergence = None
         if full:
@@ -198,22 +200,35 @@ class TrainResult(ToolResult):
 def training_data(args: TrainInput,
                   ctx: ToolContext) -> tuple[DynamicalSystem, float, float, Tensor]:
     """The system, its RK4 step (MTU), the sampling interval tau (MTU) and the training states
-    (members, time, dim)."""
+    (members, time, dim); ToolError past the training limit (checked before simulating)."""
     from climcopilot.tools.emulators.catalog import get_system
-    from climcopilot.tools.emulators.simulate import dataset_to_states, simulate_states
+    from climcopilot.tools.emulators.limits import check_training
+    from climcopilot.tools.emulators.simulate import (
+        dataset_to_states,
+        sample_count,
+        simulate_states,
+    )
+
+    def check(pairs: int) -> None:
+        check_training(epochs=args.epochs, pairs=pairs, rollout_steps=args.rollout_steps,
+                       allow_large=args.allow_large)
 
     if args.dataset is None:
         system, dt = build_system(args)
+        check(args.members * (sample_count(args.duration, dt, args.every,
+                                           allow_large=args.allow_large) - 1))
         states = simulate_states(system, dt=dt, duration=args.duration, spinup=10.0,
-                                 every=args.every, members=args.members, seed=args.seed)
+                                 every=args.every, members=args.members, seed=args.seed,
+                                 allow_large=args.allow_large)
         return system, dt, dt * args.every, states
     ds = ctx.get(args.dataset)
     if not hasattr(ds, "attrs") or "system_params" not in ds.attrs:
         raise ToolError(f"{args.dataset!r} is not a Dataset from emulators.simulate; "
                         "simulate one first or leave dataset empty")
     system = get_system(ds.attrs["system"], **json.loads(ds.attrs["system_params"]))
-    return (system, float(ds.attrs["dt"]), float(ds.attrs["sampling_interval"]),
-            dataset_to_states(ds))
+    states = dataset_to_states(ds)
+    check(states.shape[0] * (states.shape[1] - 1))
+    return system, float(ds.attrs["dt"]), float(ds.attrs["sampling_interval"]), states
 
 
 @tool("emulators.train", family="emulators", long_running=True)
@@ -330,8 +345,8 @@ def scored(args: EvaluateInput, ctx: ToolContext) -> Scored:
     ``args.system`` (stepped by the model's default dt; the truth's dt divides it)."""
     from climcopilot.tools.emulators.catalog import get_system
     from climcopilot.tools.emulators.evaluation import ModelForecaster
+    from climcopilot.tools.emulators.models import describe_model, resolve_model
     from climcopilot.tools.emulators.training import Emulator
-    from climcopilot.tools.models import describe_model, resolve_model
 
     if args.forecast_model is None:
         if args.model is None:
@@ -369,18 +384,21 @@ def evaluate(args: EvaluateInput, ctx: ToolContext) -> EvaluateResult:
     exponent is computed here); and the free-running emulator's climate (mean, std,
     Wasserstein distance of the value distribution, time to blow-up) against the truth's."""
     from climcopilot.tools.emulators.evaluation import evaluate_skill
+    from climcopilot.tools.emulators.limits import step_count
     from climcopilot.tools.emulators.lyapunov import lyapunov_spectrum
     from climcopilot.tools.emulators.systems import cpu_threads
 
     emulator, system, dt, name, title = scored(args, ctx)
-    n_leads = max(1, round(args.lead_time / emulator.tau))
+    n_leads = max(1, step_count(args.lead_time, emulator.tau, what="lead_time",
+                                allow_large=args.allow_large))
     with cpu_threads(1):
         emulator.check_shape(system.initial_state(device="cpu"))
+        skill = evaluate_skill(emulator, system, dt, n_leads=n_leads, n_starts=args.n_starts,
+                               climate_duration=args.climate_duration, seed=args.seed,
+                               allow_large=args.allow_large)
         lyap = lyapunov_spectrum(system, dt=dt, duration=system.default_averaging / 8,
                                  transient=system.default_spinup, n_exponents=1,
-                                 members=4, seed=args.seed)
-        skill = evaluate_skill(emulator, system, dt, n_leads=n_leads, n_starts=args.n_starts,
-                               climate_duration=args.climate_duration, seed=args.seed)
+                                 members=4, seed=args.seed, allow_large=args.allow_large)
     lt = lyap.lyapunov_time
     within = skill.leads <= lt + 1e-9
     beats_persistence = bool((skill.rmse[1:][within[1:]]
@@ -490,7 +508,8 @@ def hybrid(args: HybridInput, ctx: ToolContext) -> HybridResult:
     with cpu_threads(1):
         outcome = run_hybrid(system, dt=args.dt, train_duration=args.train_duration,
                              online_duration=args.online_duration, members=args.members,
-                             sample_every=args.sample_every, seed=args.seed)
+                             sample_every=args.sample_every, seed=args.seed,
+                             allow_large=args.allow_large)
     figure = ctx.figure_path("emulators_hybrid")
     plot_hybrid(outcome, f"learned closure for {system.describe()}", figure)
     values = {"offline_r2": outcome.offline_r2, "ar1_phi": outcome.ar1_phi,
