@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import nbformat
 from conftest import run_cli
 from nbclient import NotebookClient
 
-from climcopilot.sandbox.observation import MIME
+from climcopilot.sandbox.export import session_notebook
+from climcopilot.sandbox.observation import MIME, Observation
 
 
 def test_exported_session_reruns_with_nbclient(home: Path, tmp_path: Path) -> None:
@@ -48,3 +50,22 @@ def test_export_of_unknown_session_is_one_line(home: Path, tmp_path: Path) -> No
     assert "no session 'no-such-session'" in proc.stderr
     bad = run_cli("export", "x", "--to", str(tmp_path / "x.txt"))
     assert bad.returncode == 2 and "must end in .ipynb" in bad.stderr
+
+
+def test_export_embeds_only_pngs_inside_the_workspace(tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))  # the magic number, then any bytes
+    ws, outside = tmp_path / "ws", tmp_path / "outside.png"
+    (ws / "figures").mkdir(parents=True)
+    (ws / "figures" / "a.png").write_bytes(png)
+    (ws / "figures" / "text.png").write_text("not a PNG")
+    outside.write_bytes(png[:8] + b"outside secret")
+    (ws / "figures" / "link.png").symlink_to(outside)
+    figures = [str(ws / "figures" / n) for n in ("a.png", "text.png", "link.png")]
+    obs = Observation(cell=1, code="plot()", ok=True,
+                      figures=[*figures, str(outside), "/etc/shadow"])
+    images = [o["data"]["image/png"]
+              for o in session_notebook([("# q", [obs], "a")], workspace=ws).cells[1].outputs
+              if "image/png" in o.get("data", {})]
+    assert [base64.b64decode(i) for i in images] == [png]
+    bare = session_notebook([("# q", [obs], "a")]).cells[1].outputs
+    assert not [o for o in bare if "image/png" in o.get("data", {})]
