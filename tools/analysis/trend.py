@@ -136,8 +136,8 @@ _PER = {"decade": 10.0, "kyr": 1000.0}
 
 
 def _trend_result(da: xr.DataArray, fit: LinearTrend, per: str, period: str) -> TrendResult:
-    """A series' trend per decade (calendar) or per kyr (paleo), and per year; ``period``
-    says over what ('over 1951-2000')."""
+    """A series' trend per decade (calendar; also per century) or per kyr (paleo), and per
+    year; ``period`` says over what ('over 1951-2000')."""
     base = da.attrs.get("units", "?")
     scale, units = _PER[per], f"{base} per {per}"
     values = {"trend": scale * fit.slope, "trend_per_year": fit.slope,
@@ -147,6 +147,9 @@ def _trend_result(da: xr.DataArray, fit: LinearTrend, per: str, period: str) -> 
                    "ci95_low": units, "ci95_high": units, "n": "1", "n_eff": "1"}
     if per == "kyr":
         values["trend_per_kyr"], value_units["trend_per_kyr"] = values["trend"], units
+    else:
+        values["trend_per_century"] = 100 * fit.slope
+        value_units["trend_per_century"] = f"{base} per century"
     return TrendResult(
         summary=f"trend of {described(da)} {values['trend']:+.4g} {units} {period} (95 % "
                 f"interval {values['ci95_low']:+.4g} to {values['ci95_high']:+.4g}, p = "
