@@ -183,3 +183,20 @@ def test_pc_sign_follows_the_stated_point(ctx: ToolContext) -> None:
     assert "32.5,-162.5" in flipped.sign_convention
     with pytest.raises(ToolError, match="not 'lat,lon'"):
         eof.run({"handle": "sst", "positive_at": "east pacific"}, ctx)
+
+
+def test_z500_eof_over_a_period_drops_the_single_level(ctx: ToolContext) -> None:
+    """'nao eof1 share of z500 djf variance, 1979-2012': the field's one pressure level is
+    dropped, and the share matches the eofs package on the same 34 winters."""
+    from eofs.examples import example_data_path
+    from eofs.standard import Eof
+
+    opened = open_field.run({"dataset": "NAO", "start": "1979", "end": "2012",
+                             "handle": "z"}, ctx)
+    assert opened.dims["pressure"] == 1
+    share = eof.run({"handle": "z", "n_modes": 1}, ctx).values["eof1_variance_fraction"]
+    ds = xr.open_dataset(example_data_path("hgt_djf.nc"))
+    years = pd.DatetimeIndex(ds["time"].values).year
+    z = ds["z"].values[(years >= 1979) & (years <= 2012), 0]
+    weights = np.sqrt(np.cos(np.deg2rad(ds["latitude"].values))).clip(0)[:, None]
+    assert share == pytest.approx(Eof(z, weights=weights).varianceFraction(1)[0], rel=1e-6)

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.regions import area_weights, lat_lon_names
+from climcopilot.tools.analysis.regions import area_weights, lat_lon_names, on_grid
 from climcopilot.tools.analysis.steps import described, with_step
 from climcopilot.tools.analysis.timeaxis import frequency_of, get_dataarray
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
@@ -98,9 +98,7 @@ def eof(args: EofInput, ctx: ToolContext) -> EofResult:
     """EOF/PCA of a field with area weighting: each mode's share of variance, the patterns
     ('<handle>_eofs', covariance maps) and PCs ('<handle>_pcs', unit variance)."""
     da = get_dataarray(ctx, args.handle)
-    extra = [d for d in da.dims if d not in ("time", *lat_lon_names(da))]
-    if extra:
-        raise ToolError(f"{args.handle!r} has extra dims {extra}; select one level/member")
+    da = on_grid(da, args.handle, "time")
     point = _point(args.positive_at)
     result = eof_analysis(da.load(), args.n_modes, point)
     names = [f"{args.handle}_eofs", f"{args.handle}_pcs"]

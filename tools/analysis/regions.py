@@ -68,6 +68,18 @@ def lat_lon_names(da: xr.DataArray | xr.Dataset) -> tuple[str, str]:
     return lat, lon
 
 
+def on_grid(da: xr.DataArray, handle: str, *keep: str) -> xr.DataArray:
+    """``da`` with only lat, lon and ``keep`` (e.g. 'time') left: dims of length 1 (a single
+    pressure level) are dropped; a ToolError names any other extra dim."""
+    allowed = (*keep, *lat_lon_names(da))
+    single = [d for d in da.dims if d not in allowed and da.sizes[d] == 1]
+    da = da.squeeze(single, drop=True)
+    extra = [d for d in da.dims if d not in allowed]
+    if extra:
+        raise ToolError(f"{handle!r} has extra dims {extra}; select one level/member")
+    return da
+
+
 def select_region(da: xr.DataArray, region: Region) -> xr.DataArray:
     """The grid cells whose centres fall inside ``region``; a ToolError if there are none."""
     lat, lon = lat_lon_names(da)

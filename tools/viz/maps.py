@@ -7,7 +7,7 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.regions import lat_lon_names
+from climcopilot.tools.analysis.regions import lat_lon_names, on_grid
 from climcopilot.tools.analysis.steps import settings, with_step
 from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
 from climcopilot.tools.viz.figures import save_figure
@@ -46,9 +46,7 @@ def map_plot(args: MapPlotInput, ctx: ToolContext) -> MapPlotResult:
         raise ToolError(f"{args.handle!r} is not a DataArray")
     if "time" in da.dims:
         da = with_step(da.mean("time", keep_attrs=True), "time mean", attrs_from=da)
-    extra = [d for d in da.dims if d not in lat_lon_names(da)]
-    if extra:
-        raise ToolError(f"{args.handle!r} has extra dims {extra}; select one level/member")
+    da = on_grid(da, args.handle)
     fig = Figure(figsize=(7.5, 4))
     ax = fig.subplots()
     name = da.attrs.get("long_name", da.name)
