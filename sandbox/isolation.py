@@ -363,7 +363,8 @@ def _bwrap_args(workspace: Path, dirs: KernelDirs, policy: SandboxPolicy) -> lis
         if path.exists():
             args += ["--ro-bind", str(path), str(path)]
     # Memory, config, checkpoints and other sessions: hidden, even under a bound folder.
-    args += ["--perms", "0555", "--tmpfs", str(climcopilot_home())]
+    if climcopilot_home().exists():
+        args += ["--perms", "0555", "--tmpfs", str(climcopilot_home())]
     args += ["--bind", str(workspace), str(workspace), "--bind", str(dirs.ipc), str(dirs.ipc),
              "--ro-bind", str(dirs.connection), str(dirs.connection)]
     for device in gpu_devices():

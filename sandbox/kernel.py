@@ -250,10 +250,14 @@ class KernelSession:
             capture.error += "; the kernel had no processes left, so it was restarted"
         if restarted:
             capture.error += "; " + self._replay(self.cells)
-        self.usage = self.files.usage()
-        over = self._over_quota(self.usage)
-        if over is not None and capture.error is None:
-            capture.error = over
+        after = self.usage = self.files.usage()
+        over = self._over_quota(after)
+        if over is not None and capture.error is None:  # an error if this cell added to it
+            grew = after.bytes > before.bytes or after.entries > before.entries
+            if grew:
+                capture.error = over
+            else:
+                capture.text(f"\n[{over}]\n")
         obs = Observation(
             cell=number, code=code, ok=capture.error is None, stdout=capture.stdout(),
             error=capture.error, traceback=capture.traceback, source=source,
