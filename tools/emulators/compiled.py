@@ -23,7 +23,7 @@ from torch import Tensor
 
 MODE_VARIABLE = "CLIMCOPILOT_COMPILE"
 MODES = ("auto", "never", "always")
-COMPILE_AFTER_S = 30.0  # auto: compile when the eager run would take longer (s)
+COMPILE_AFTER_S = 120.0  # auto: compile when the eager run would take longer (s)
 
 SystemStep = Callable[[Tensor, float, object], Tensor]
 """An RK4 step of columns (dim, members) for a system passed as the third argument."""
