@@ -191,17 +191,15 @@ class Journal:
         self._offset = end + len(data)
         self._apply(entries)
 
-    def rewrite(self, lines: list[bytes], backup: Path | None = None) -> Path | None:
+    def rewrite(self, lines: list[bytes], backup: Path | None = None) -> None:
         """Replace the journal by ``lines`` (without newlines), atomically, after copying it to
-        ``backup`` (default ``journal.<time>.bak.jsonl``); returns the backup, None when there
-        was no journal. The next :meth:`catch_up` reads it from the start."""
+        ``backup`` (default ``journal.<time>.bak.jsonl``; listed in ``backups``). The next
+        :meth:`catch_up` reads it from the start."""
         if self.path.exists():
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")
             backup = backup or self.path.with_name(f"journal.{stamp}.bak.jsonl")
             backup.write_bytes(self.path.read_bytes())
             self.backups.append(backup)
-        else:
-            backup = None
         temporary = self.path.with_name(self.path.name + ".new")
         with open(temporary, "wb") as f:
             f.write(b"".join(line + b"\n" for line in lines))
@@ -219,7 +217,7 @@ def _problem(raw: bytes, last: bool) -> str | None:
         parse_line(raw)
     except ValueError as exc:
         if last and str(exc) in ("not JSON", "not UTF-8"):
-            return "cut short (the last line, unfinished)"
+            return "cut short: an unfinished last line"
         return str(exc)
     return None
 
