@@ -16,6 +16,7 @@ import argparse
 import ctypes
 import os
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
@@ -192,7 +193,36 @@ def main(argv: list[str] | None = None) -> None:
         command = bubblewrap_command(command, args.stage)
     apply_limits(args.memory_mb, args.cpu_seconds, args.processes, args.file_mb, args.cgroup,
                  args.uid, args.gid)
-    os.execvp(command[0], command)
+    sys.exit(supervise(command))
+
+
+def supervise(command: list[str], poll_s: float = 0.5) -> int:
+    """Run ``command`` as this process's child and wait for it; returns its exit status.
+
+    The launcher stays the command's parent, so bubblewrap's ``--die-with-parent`` (a parent
+    *thread* death signal) follows this single-threaded process rather than whichever host
+    thread started the kernel. The launcher in turn ends its child when the host process is
+    gone (its parent changes) and passes SIGTERM, SIGINT and SIGHUP on to it.
+    """
+    host = os.getppid()
+    child = os.fork()
+    if child == 0:
+        try:
+            os.execvp(command[0], command)
+        finally:
+            os._exit(127)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda number, frame: os.kill(child, number))
+    while True:
+        try:
+            pid, status = os.waitpid(child, os.WNOHANG)
+        except ChildProcessError:
+            return 0
+        if pid == child:
+            return os.waitstatus_to_exitcode(status) % 256
+        if os.getppid() != host:  # the host process died without stopping the kernel
+            os.kill(child, signal.SIGKILL)
+        time.sleep(poll_s)
 
 
 if __name__ == "__main__":
