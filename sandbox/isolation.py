@@ -300,10 +300,10 @@ def _package_dirs() -> set[Path]:
 @dataclass(frozen=True)
 class KernelDirs:
     """One kernel's host-side folder ``root`` (a fresh temporary folder). ``host/`` (mode
-    0700, the host's alone) holds the kernel spec, the connection file, the kernel's log and
-    ``ipc/`` (the kernel's sockets, owned by the kernel's uid); ``stage/`` holds the
-    launcher's mount points when it runs as root. ``root`` is then traversable by the
-    sandbox's group, and by no one else."""
+    0700, the host's alone) holds the kernel spec, the connection file and ``ipc/`` (the
+    kernel's sockets, owned by the kernel's uid); ``stage/`` holds the launcher's mount points
+    when it runs as root. ``root`` is then traversable by the sandbox's group, and by no one
+    else."""
 
     root: Path
 
@@ -318,11 +318,6 @@ class KernelDirs:
     @property
     def connection(self) -> Path:
         return self.host / "connection.json"
-
-    @property
-    def log(self) -> Path:
-        """What the kernel process writes to its own stdout and stderr."""
-        return self.host / "kernel.log"
 
     @property
     def stage(self) -> Path:

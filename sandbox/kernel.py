@@ -11,14 +11,16 @@ and rebuilds the kernel's state after a restart.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from queue import Empty
-from typing import Any, BinaryIO
+from typing import Any
 
 import zmq
 from jupyter_client import KernelManager
@@ -47,6 +49,7 @@ KERNEL_NAME = "climcopilot-sandbox"
 INTERRUPT_GRACE_S = 5.0  # wait this long for an interrupted cell to stop, then restart
 QUOTA_POLL_S = 1.0  # how often the workspace is measured while a cell runs
 MESSAGE_LIMIT = 64 * 2**20  # bytes: a larger message from the kernel is dropped by zmq
+TAIL_BYTES = 4096  # of the kernel process's own output, kept to explain a failed start
 LOST_OUTPUT_WAIT_S = 2.0  # after the reply, wait this long for the idle status, then go on
 WORKSPACE_FOLDERS = ("figures", "outputs")
 OUT_OF_PROCESSES = ("can't start new thread", "Resource temporarily unavailable")
@@ -56,10 +59,34 @@ PROBE = ("print(open('/proc/self/status').read())\n"
 Hook = Callable[[dict[str, Any]], None]
 
 
+class ProcessOutput:
+    """What the kernel process writes to its own stdout and stderr (not the cells' output,
+    which goes over iopub): a pipe that a thread drains, keeping only the last
+    :data:`TAIL_BYTES`, so the kernel can fill neither the host's disk nor its memory."""
+
+    def __init__(self) -> None:
+        read_fd, self.fd = os.pipe()
+        self.tail = b""
+        threading.Thread(target=self._drain, args=(read_fd,), daemon=True).start()
+
+    def _drain(self, read_fd: int) -> None:
+        with os.fdopen(read_fd, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(65536):
+                self.tail = (self.tail + chunk)[-TAIL_BYTES:]
+
+    def last_line(self) -> str:
+        time.sleep(0.2)  # let the thread take what a dying kernel wrote last
+        lines = self.tail.decode(errors="replace").strip().splitlines()
+        return lines[-1][:300] if lines else "it wrote nothing"
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
 def start_kernel(workspace: Path, dirs: KernelDirs, policy: SandboxPolicy,
-                 log: BinaryIO) -> KernelManager:
+                 output: ProcessOutput) -> KernelManager:
     """Start an ipykernel with this interpreter under ``policy``, its cwd in ``workspace``,
-    its own stdout and stderr (not the cells': those go over iopub) into ``log``.
+    its process output into ``output``.
 
     ``dirs`` must have been made (:meth:`KernelDirs.make`). The kernel spec and connection
     file live in ``dirs.host`` (the host's alone), the
@@ -83,8 +110,8 @@ def start_kernel(workspace: Path, dirs: KernelDirs, policy: SandboxPolicy,
     (spec / "kernel.json").write_text(json.dumps(
         {"argv": argv, "display_name": "ClimCopilot sandbox", "language": "python",
          "interrupt_mode": "message"}))
-    km.start_kernel(cwd=str(workspace), env=kernel_env(workspace, policy), stdout=log,
-                    stderr=log)
+    km.start_kernel(cwd=str(workspace), env=kernel_env(workspace, policy), stdout=output.fd,
+                    stderr=output.fd)
     return km
 
 
@@ -130,10 +157,10 @@ class KernelSession:
         self.usage = self.files.usage()  # what the workspace holds, after the last cell
         self.dirs = KernelDirs(Path(tempfile.mkdtemp(prefix="climcopilot-")))
         self.dirs.make(kernel_owner(self.policy))
-        self.log = self.dirs.log.open("ab")
+        self.output = ProcessOutput()
         self.km: KernelManager | None = None
         try:
-            self.km = start_kernel(self.workspace, self.dirs, self.policy, self.log)
+            self.km = start_kernel(self.workspace, self.dirs, self.policy, self.output)
             self.kc = self._connect()
         except BaseException:
             self._discard()
@@ -146,18 +173,10 @@ class KernelSession:
             kc.wait_for_ready(timeout=60)
         except RuntimeError:
             kc.stop_channels()
-            raise SandboxError(f"the kernel did not start ({self._last_words()}); with "
+            raise SandboxError(f"the kernel did not start ({self.output.last_line()}); with "
                                f"{self.policy.memory_mb} MB and {self.policy.processes} "
                                "processes (CLIMCOPILOT_KERNEL_MEMORY_MB, ..._PROCESSES)") from None
         return kc
-
-    def _last_words(self) -> str:
-        """The last line the kernel process wrote to its log."""
-        self.log.flush()
-        with self.dirs.log.open("rb") as log:
-            log.seek(max(0, log.seek(0, 2) - 2000))
-            lines = log.read().decode(errors="replace").strip().splitlines()
-        return lines[-1][:300] if lines else "it wrote nothing"
 
     def __enter__(self) -> KernelSession:
         return self
@@ -177,7 +196,7 @@ class KernelSession:
                 self.km.shutdown_kernel(now=True)
             self.km.context.destroy(linger=0)
         remove_cgroup(self.dirs.root.name)
-        self.log.close()
+        self.output.close()
         shutil.rmtree(self.dirs.root, ignore_errors=True)
 
     def execute(self, code: str, timeout: float | None = None, *,
