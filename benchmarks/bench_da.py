@@ -19,11 +19,12 @@ DAPPER runs in its own venv as a worker process (``DAPPER_PYTHON``, default
 /work/dapper-venv/bin/python); without it those columns say why::
 
     python3 -m venv /work/dapper-venv && /work/dapper-venv/bin/pip install dapper==1.7.1
-    .venv/bin/python benchmarks/bench_da.py [--no-sweep]
+    .venv/bin/python benchmarks/bench_da.py [--only PF] [--no-divergences] [--no-sweep]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -115,15 +116,16 @@ for line in sys.stdin:
     dpr.set_seed(job["seed"])
     xx, yy = HMM.simulate()
     dapper.stats.Stats = LeanStats if job["lean"] else SHIPPED
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     xp.assimilate(HMM, xx, yy)
-    wall_s = time.perf_counter() - start
+    wall_s, cpu_s = time.perf_counter() - start, time.process_time() - start_cpu
     if job["lean"]:
         rmse_a = xp.stats.rmse_a()
     else:
         xp.stats.average_in_time()
         rmse_a = float(xp.avrgs.err.rms.a.val)
-    print(json.dumps({"rmse_a": rmse_a, "wall_s": wall_s}), flush=True)
+    print("RESULT", json.dumps({"rmse_a": rmse_a, "wall_s": wall_s, "cpu_s": cpu_s}),
+          flush=True)
 '''
 
 
@@ -143,11 +145,11 @@ class Dapper:
         job = {"model": model, "method": method, "seed": seed, "lean": lean, "Ko": KO}
         self.process.stdin.write(json.dumps(job) + "\n")
         self.process.stdin.flush()
-        reply = self.process.stdout.readline()
-        if not reply:
-            error = self.process.stderr.read().strip().splitlines()
-            raise RuntimeError(f"DAPPER worker failed: {error[-1] if error else 'no output'}")
-        return json.loads(reply)
+        for reply in self.process.stdout:  # DAPPER prints notices of its own
+            if reply.startswith("RESULT "):
+                return json.loads(reply.removeprefix("RESULT "))
+        error = self.process.stderr.read().strip().splitlines()
+        raise RuntimeError(f"DAPPER worker failed: {error[-1] if error else 'no output'}")
 
     def close(self) -> None:
         if self.missing is None:
@@ -157,14 +159,17 @@ class Dapper:
 
 def ours(args: dict, seed: int) -> dict:
     outcome = run_twin(TwinInput(**args, Ko=KO, seed=seed, device="cpu"))
-    return {"rmse_a": outcome.rmse_a, "wall_s": outcome.wall_s}
+    return {"rmse_a": outcome.rmse_a, "wall_s": outcome.wall_s, "cpu_s": outcome.cpu_s}
 
 
-def compare(dapper: Dapper) -> None:
-    """Per case: rmse_a and wall medians of ours, DAPPER lean, DAPPER as shipped; ratios."""
-    print(f"\n{'case':16s} {'library':13s} {'rmse_a median (per seed)':34s} "
-          f"{'wall median (per run)':30s} ours/this")
+def compare(dapper: Dapper, only: str) -> None:
+    """Per case (whose name contains ``only``): medians of rmse_a, wall and CPU time of ours,
+    DAPPER lean and as shipped, and ours / theirs for both times."""
+    print(f"\n{'case':15s} {'library':12s} {'rmse_a (per seed)':31s} {'wall s (per run)':27s} "
+          f"{'CPU s':6s} ours/this wall, CPU")
     for name, (args, model, method, published, target) in CASES.items():
+        if only not in name:
+            continue
         runs: dict[str, list[dict]] = {"ours": [], "lean": [], "shipped": []}
         for rep in range(REPEATS):
             order = ["ours", "lean", "shipped"]
@@ -174,23 +179,25 @@ def compare(dapper: Dapper) -> None:
                 elif dapper.missing is None:
                     runs[library].append(dapper.run(model, method, 3000 + rep,
                                                     lean=library == "lean"))
-        ours_wall = statistics.median(r["wall_s"] for r in runs["ours"])
+        mine = {key: statistics.median(r[key] for r in runs["ours"]) for key in ("wall_s", "cpu_s")}
         for library, label in (("ours", "climcopilot"), ("lean", "DAPPER lean"),
                                ("shipped", "DAPPER 1.7.1")):
             if not runs[library]:
-                print(f"{name:16s} {label:13s} not run: {dapper.missing}")
+                print(f"{name:15s} {label:12s} not run: {dapper.missing}")
                 continue
             rmse = [r["rmse_a"] for r in runs[library]]
             wall = [r["wall_s"] for r in runs[library]]
-            ratio = ours_wall / statistics.median(wall)
-            print(f"{name:16s} {label:13s} {statistics.median(rmse):.3f} "
-                  f"({', '.join(f'{v:.3f}' for v in rmse)}){'':8s} "
-                  f"{statistics.median(wall):6.3f} s ({', '.join(f'{v:.3f}' for v in wall)}) "
-                  + ("" if library == "ours" else f"{ratio:5.2f}"
-                     + (f" (target <= {target})" if library == "lean" else "")))
+            cpu = statistics.median(r["cpu_s"] for r in runs[library])
+            ratios = ("" if library == "ours" else
+                      f"{mine['wall_s'] / statistics.median(wall):.2f}, {mine['cpu_s'] / cpu:.2f}"
+                      + (f" (target <= {target})" if library == "lean" else ""))
+            print(f"{name:15s} {label:12s} {statistics.median(rmse):.3f} "
+                  f"({', '.join(f'{v:.3f}' for v in rmse)}){'':4s} "
+                  f"{statistics.median(wall):.3f} ({', '.join(f'{v:.2f}' for v in wall)}) "
+                  f"{cpu:6.3f} {ratios}")
         if runs["lean"]:
             same = [a["rmse_a"] == b["rmse_a"] for a, b in zip(runs["lean"], runs["shipped"])]
-            print(f"{'':16s} lean rmse_a bit-identical to shipped: {all(same)}; published "
+            print(f"{'':15s} lean rmse_a bit-identical to shipped: {all(same)}; published "
                   f"{published}")
 
 
@@ -229,17 +236,23 @@ def cpu_model() -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="", help="cases whose name contains this (e.g. PF)")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the Dask sweep")
+    parser.add_argument("--no-divergences", action="store_true", help="skip the 10-seed PF runs")
+    options = parser.parse_args()
     dapper = Dapper(os.environ.get("DAPPER_PYTHON", "/work/dapper-venv/bin/python"))
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, GPU: {torch.cuda.is_available()}, "
           f"load average {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]}, torch "
           f"{torch.__version__}; DAPPER: {dapper.missing or 'dapper 1.7.1 worker'}")
     try:
-        compare(dapper)
-        pf_divergences(dapper)
+        compare(dapper, options.only)
+        if not options.no_divergences:
+            pf_divergences(dapper)
     finally:
         dapper.close()
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    if "--no-sweep" in sys.argv:
+    if options.no_sweep:
         return
     grid = SweepInput(methods=["etkf", "letkf"], Ns=[10, 20], infls=[1.02, 1.04],
                       seeds=[0, 1, 2], Ko=1000, loc_rad=4.0)

@@ -14,6 +14,7 @@ from climcopilot.tools.da.ensemble import (
     mean_preserving_rotations,
 )
 from climcopilot.tools.da.forecast import CycleForecast
+from climcopilot.tools.da.fused import fused_step
 from climcopilot.tools.da.inputs import TwinInput
 from climcopilot.tools.da.localization import GC_SCALE, gaspari_cohn, ring_distance
 from climcopilot.tools.da.noise import NormalStream
@@ -198,12 +199,32 @@ def test_traced_cycle_is_bit_identical_to_stepping_eagerly(system, shape, dt, dk
     cycle = CycleForecast(model, dt, dko)
     gen = torch.Generator().manual_seed(4)
     x = model.base_state() + torch.randn(shape, dtype=f64, generator=gen)
-    eager = x
-    for _ in range(dko):
-        eager = model.step(eager, dt)
     with torch.inference_mode():
         assert cycle.traceable
+        eager = cycle.eager(x)
         assert torch.equal(cycle(x), eager) and torch.equal(cycle(x), eager)  # traced, then cached
+    reference = x
+    for _ in range(dko):  # the model's own step: the fused one differs by rounding only
+        reference = model.step(reference, dt)
+    torch.testing.assert_close(eager, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_fused_lorenz63_step_is_rk4_of_the_lorenz63_equations():
+    sigma, rho, beta, dt = 10.0, 28.0, 8.0 / 3.0, 0.01
+    x = torch.tensor([[1.5, -1.5, 25.0], [-7.0, 3.0, 11.0]], dtype=f64)
+
+    def f(s):  # written out here, independently of the system's code
+        u, v, w = s[:, 0], s[:, 1], s[:, 2]
+        return torch.stack((sigma * (v - u), u * (rho - w) - v, u * v - beta * w), dim=1)
+
+    k1 = f(x)
+    k2 = f(x + dt / 2 * k1)
+    k3 = f(x + dt / 2 * k2)
+    k4 = f(x + dt * k3)
+    expected = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    fused = fused_step(get_system("lorenz63", sigma=sigma, rho=rho, beta=beta))
+    torch.testing.assert_close(fused(x, dt), expected, rtol=1e-14, atol=1e-13)
+    torch.testing.assert_close(fused(x[0], dt), expected[0], rtol=1e-14, atol=1e-13)
 
 
 def test_a_plugin_model_and_gradients_step_eagerly():
@@ -225,11 +246,12 @@ def test_a_plugin_model_and_gradients_step_eagerly():
 
 def test_normal_stream_draws_a_chunk_of_cycles_per_call():
     stream = NormalStream(torch.Generator().manual_seed(6), (7, 3), torch.device("cpu"))
-    expected = torch.randn((stream.chunk, 7, 3), generator=torch.Generator().manual_seed(6),
-                           dtype=f64)
-    draws = torch.stack([stream.next() for _ in range(stream.chunk)])
-    assert torch.equal(draws, expected)
-    assert not torch.equal(stream.next(), expected[0])  # a new chunk after the first
+    seed = int(torch.randint(2**62, (1,), generator=torch.Generator().manual_seed(6)))
+    expected = np.random.default_rng(seed).standard_normal((2 * stream.chunk, 7, 3))
+    draws = torch.stack([stream.next() for _ in range(2 * stream.chunk)])
+    assert torch.equal(draws, torch.from_numpy(expected))  # two chunks, in order
+    again = NormalStream(torch.Generator().manual_seed(6), (7, 3), torch.device("cpu"))
+    assert torch.equal(again.next(), draws[0])  # reproducible from the seed
     centred = NormalStream(torch.Generator().manual_seed(6), (7, 3), torch.device("cpu"),
                            lambda D: D - D.mean(-2, keepdim=True))
     torch.testing.assert_close(centred.next().mean(0), torch.zeros(3, dtype=f64))

@@ -16,7 +16,8 @@ import torch
 from torch import Tensor
 
 from climcopilot.tools.base import ToolError
-from climcopilot.tools.da.experiment import Trace, TwinSetup
+from climcopilot.tools.da.experiment import Trace, TwinSetup, mean_and_spread
+from climcopilot.tools.da.forecast import traced
 from climcopilot.tools.da.localization import gaspari_cohn, ring_distance
 from climcopilot.tools.da.noise import NormalStream
 from climcopilot.tools.emulators.models import describe_model, model_positions
@@ -68,21 +69,36 @@ class EnsembleFilter:
         raise NotImplementedError
 
     def assimilate(self, setup: TwinSetup, yy: Tensor, gen: torch.Generator) -> Trace:
-        """Cycle over the observations ``yy`` (Ko, n_obs); returns the trace of means/spreads."""
+        """Cycle over the observations ``yy`` (Ko, n_obs); returns the trace of means/spreads.
+
+        One cycle (forecast, analysis, mean and spread) is one traced graph where the set-up
+        allows (:func:`.forecast.traced`)."""
         trace = Trace(setup, ensemble=True)
         E = setup.sample_x0(self.N, gen)
         draws = self.draws(setup, gen)
+        forecast = setup.cycle(setup.model)
+
+        def cycle(E: Tensor, y: Tensor, *draw: Tensor) -> tuple[Tensor, ...]:
+            E = forecast.eager(E)
+            mean_f = E.mean(0)
+            E = self.analysis(E, y, setup, *draw)
+            return (E, mean_f, *mean_and_spread(E))
+
+        draw = () if draws is None else (draws.next(),)
+        step = traced(cycle, (repr(self), setup.key), (E, yy[0], *draw), setup.traceable)
         try:
             for ko in range(setup.Ko):
-                E = setup.forecast(E)
-                mean_f = E.mean(0)
-                E = self.analysis(E, yy[ko], setup, None if draws is None else draws.next())
-                var_a, mean_a = torch.var_mean(E, 0)
-                trace.record(ko, mean_f, mean_a, var_a.mean())
+                E, mean_f, mean_a, spread_a = step(E, yy[ko], *draw)
+                trace.record(ko, mean_f, mean_a, spread_a)
                 if not trace.finite_so_far(ko):
                     break
-        except torch.linalg.LinAlgError:
-            pass  # a non-finite ensemble reached a factorisation: finish() finds the cycle
+                draw = () if draws is None else (draws.next(),)
+        except RuntimeError:  # in a traced graph a LinAlgError is a plain RuntimeError
+            try:
+                cycle(E, yy[ko], *draw)  # eagerly, to see what failed
+            except torch.linalg.LinAlgError:  # factorising a blown-up ensemble
+                return trace.finish()  # marks the cycle
+            raise
         return trace.finish()
 
 

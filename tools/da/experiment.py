@@ -90,6 +90,20 @@ class TwinSetup:
         """Propagate states (..., dim) over one observation cycle (dko steps of the model)."""
         return self.cycle(self.model)(x)
 
+    @property
+    def traceable(self) -> bool:
+        """Whether a method's whole cycle may be traced: a built-in forecast model observed at
+        sites (a general obs callable may branch on the data)."""
+        return self.cycle(self.model).traceable and self.obs.sites is not None
+
+    @property
+    def key(self) -> tuple:
+        """What a traced cycle reads from the set-up: model, time steps, observation sites and
+        variance, device."""
+        sites = None if self.obs.sites is None else tuple(self.obs.sites.tolist())
+        return (describe_model(self.model), self.dt, self.dko, sites, self.obs.obs_var,
+                str(self.device))
+
     def sample_x0(self, n: int, gen: torch.Generator) -> Tensor:
         """``n`` draws from the initial distribution, shape (n, dim), on the set-up's device."""
         noise = torch.randn(n, self.system.dim, generator=gen, dtype=torch.float64)
@@ -105,8 +119,9 @@ class DAMethod(Protocol):
 
 
 class Trace:
-    """Per-cycle forecast and analysis means (Ko, dim) and, for ensembles, the mean ensemble
-    variance after each analysis (Ko,); NaN from a blow-up on.
+    """Per-cycle forecast and analysis means (Ko, dim) and, for ensembles, the spread after each
+    analysis (Ko,): sqrt of the dimension-mean ensemble variance (DAPPER's spread); NaN from a
+    blow-up on.
 
     Recording does not wait on the values: ``finite_so_far`` looks every ``CHECK_EVERY`` cycles
     (a blown-up filter stays non-finite) and ``finish`` finds the first non-finite analysis.
@@ -118,25 +133,20 @@ class Trace:
         shape, dev = (setup.Ko, setup.system.dim), setup.device
         self.mean_f = torch.full(shape, math.nan, dtype=torch.float64, device=dev)
         self.mean_a = torch.full(shape, math.nan, dtype=torch.float64, device=dev)
-        self.var_a = (torch.full((setup.Ko,), math.nan, dtype=torch.float64, device=dev)
-                      if ensemble else None)
+        self.spread_a = (torch.full((setup.Ko,), math.nan, dtype=torch.float64, device=dev)
+                         if ensemble else None)
         self.diverged_at: int | None = None
 
     @property
     def has_spread(self) -> bool:
-        return self.var_a is not None
-
-    @property
-    def spread_a(self) -> Tensor | None:
-        """sqrt of the mean ensemble variance after each analysis (Ko,), state units."""
-        return None if self.var_a is None else self.var_a.sqrt()
+        return self.spread_a is not None
 
     def record(self, ko: int, mean_f: Tensor, mean_a: Tensor,
-               var_a: Tensor | None = None) -> None:
-        """Store cycle ``ko``: forecast and analysis means (dim,), analysis mean variance."""
+               spread_a: Tensor | None = None) -> None:
+        """Store cycle ``ko``: forecast and analysis means (dim,), analysis spread (scalar)."""
         self.mean_f[ko], self.mean_a[ko] = mean_f, mean_a
-        if var_a is not None:
-            self.var_a[ko] = var_a
+        if spread_a is not None:
+            self.spread_a[ko] = spread_a
 
     def finite_so_far(self, ko: int) -> bool:
         """False when cycle ``ko`` is a checkpoint and its analysis is not finite."""
@@ -151,7 +161,14 @@ class Trace:
         if bool(bad.any()):
             ko = int(bad.nonzero()[0, 0])
             self.diverged_at = ko
-            for series in (self.mean_f, self.mean_a, self.var_a):
+            for series in (self.mean_f, self.mean_a, self.spread_a):
                 if series is not None:
                     series[ko + 1:] = math.nan
         return self
+
+
+def mean_and_spread(E: Tensor) -> tuple[Tensor, Tensor]:
+    """Ensemble mean (dim,) of E (N, dim) and its spread: sqrt of the dimension-mean variance
+    (ddof 1), from the Frobenius norm of the anomalies (a column-wise var is 4x slower)."""
+    mean = E.mean(0)
+    return mean, torch.linalg.vector_norm(E - mean).mul_((E.numel() - E.shape[-1]) ** -0.5)

@@ -1,58 +1,71 @@
-"""One observation cycle of a model (``dko`` steps of ``dt``), traced to one graph when it can.
+"""One observation cycle of a model (``dko`` steps of ``dt``), and whole DA cycles traced into
+one graph when they can be.
 
 The built-in ODE systems' steps are plain tensor code with no data-dependent branches, so a
-cycle is traced once per input shape (``torch.jit.trace``) and then runs without Python between
-the operations: for a 24-member Lorenz-96 ensemble about 3x faster than stepping eagerly, with
-bit-identical results (benchmarks/bench_da.py, tests/test_da_methods.py). Plugin models run
-eagerly, since a trace would freeze any branch their step takes on the data; so does every call
-that needs gradients (4D-Var) and, should torch drop ``torch.jit.trace``, every call.
+cycle of theirs (forecast, analysis, statistics) is traced once per input shape
+(``torch.jit.trace``) and then runs without Python between its operations: a 24-member
+Lorenz-96 forecast is about 3x faster than stepping eagerly, bit-identical
+(tests/test_da_methods.py). Plugin models run eagerly, since a trace would freeze any branch
+their step takes on the data; so does every call that needs gradients (4D-Var) and, should
+torch drop ``torch.jit.trace``, every call. A failure inside a traced graph (a factorisation of
+a non-finite ensemble) is a plain RuntimeError, not torch's LinAlgError.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import torch
 from torch import Tensor
 
+from climcopilot.tools.da.fused import fused_step
 from climcopilot.tools.emulators.models import Model, describe_model
 from climcopilot.tools.emulators.systems import ODE_SYSTEMS
 
 MAX_TRACED_STEPS = 64  # longer cycles trace one step and loop over it
-_TRACED: dict[tuple, Callable[[Tensor], Tensor]] = {}  # kept for the process, like climatologies
+_TRACED: dict[tuple, Callable[..., tuple[Tensor, ...] | Tensor]] = {}  # for the process
+
+
+def traced(fn: Callable[..., tuple[Tensor, ...] | Tensor], key: Hashable,
+           example: tuple[Tensor, ...], enabled: bool = True) -> Callable:
+    """``fn`` of tensors traced on ``example`` (kept per ``key`` and input shapes for the
+    process; ``key`` must name everything ``fn`` reads besides its inputs), or ``fn`` itself
+    when not ``enabled``, when gradients are on or when torch has no ``jit.trace``."""
+    if not enabled or torch.is_grad_enabled() or not callable(getattr(torch.jit, "trace", None)):
+        return fn
+    full_key = (key, *((tuple(x.shape), x.dtype, x.device) for x in example))
+    graph = _TRACED.get(full_key)
+    if graph is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its deprecation notice; torch.compile is no
+            # substitute here (about 20 s to compile on a CPU, slower per call than the trace)
+            graph = _TRACED[full_key] = torch.jit.trace(
+                fn, tuple(x.clone() for x in example), check_trace=False)
+    return graph
 
 
 class CycleForecast:
-    """Propagates states (..., dim) of ``model`` over one cycle: ``dko`` RK4 steps of ``dt`` MTU."""
+    """Propagates states (..., dim) of ``model`` over one cycle: ``dko`` RK4 steps of ``dt`` MTU
+    (the hand-fused step of :mod:`.fused` where there is one)."""
 
     def __init__(self, model: Model, dt: float, dko: int) -> None:
         self.model, self.dt, self.dko = model, dt, dko
-        self.traceable = (type(model) in ODE_SYSTEMS.values()
-                          and callable(getattr(torch.jit, "trace", None)))
-        self.traced_steps = dko if dko <= MAX_TRACED_STEPS else 1
+        self.step = fused_step(model)
+        self.traceable = type(model) in ODE_SYSTEMS.values()
+        self.key = (describe_model(model), dt)
 
     def eager(self, x: Tensor, n_steps: int | None = None) -> Tensor:
         """``n_steps`` (default ``dko``) model steps, op by op (differentiable)."""
         for _ in range(self.dko if n_steps is None else n_steps):
-            x = self.model.step(x, self.dt)
+            x = self.step(x, self.dt)
         return x
 
     def __call__(self, x: Tensor) -> Tensor:
-        if not self.traceable or torch.is_grad_enabled():
-            return self.eager(x)
-        key = (describe_model(self.model), self.dt, self.traced_steps, tuple(x.shape), x.dtype,
-               x.device)
-        graph = _TRACED.get(key)
-        if graph is None:
-            graph = _TRACED[key] = self._trace(x)
-        for _ in range(self.dko // self.traced_steps):
-            x = graph(x)
+        if self.dko <= MAX_TRACED_STEPS:
+            return traced(self.eager, (*self.key, self.dko), (x,), self.traceable)(x)
+        one_step = traced(lambda state: self.eager(state, 1), (*self.key, 1), (x,),
+                          self.traceable)
+        for _ in range(self.dko):
+            x = one_step(x)
         return x
-
-    def _trace(self, x: Tensor) -> Callable[[Tensor], Tensor]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # its deprecation notice; torch.compile is no
-            # substitute here (about 20 s to compile on a CPU, slower per call than the trace)
-            return torch.jit.trace(lambda state: self.eager(state, self.traced_steps),
-                                   x.clone(), check_trace=False)

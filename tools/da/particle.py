@@ -16,6 +16,7 @@ from torch import Tensor
 
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.da.experiment import Trace, TwinSetup
+from climcopilot.tools.da.forecast import traced
 from climcopilot.tools.da.noise import NormalStream
 
 # DAPPER's tuned PartFilt on Lorenz-63 (sakov2012 set-up): (N, reg, NER), rmse_a 0.38, 0.28, 0.27
@@ -42,11 +43,11 @@ def systematic_resample(weights: Tensor, gen: torch.Generator) -> Tensor:
     return torch.searchsorted(cdf, u)
 
 
-def weighted_moments(X: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
-    """Weighted mean (dim,) of particles X (N, dim) and their dimension-mean weighted
-    variance (a scalar)."""
+def weighted_mean_and_spread(X: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
+    """Weighted mean (dim,) of particles X (N, dim) and their spread: sqrt of the
+    dimension-mean weighted variance (a scalar)."""
     mean = weights @ X
-    return mean, (weights @ (X - mean) ** 2).mean()
+    return mean, (weights @ (X - mean).square_()).mean().sqrt_()
 
 
 def duplicated(index: Tensor) -> Tensor:
@@ -95,25 +96,32 @@ class BootstrapPF:
         return X[index].add_(noise)
 
     def assimilate(self, setup: TwinSetup, yy: Tensor, gen: torch.Generator) -> Trace:
+        """Cycle over the observations ``yy`` (Ko, n_obs): forecast, weights and statistics in
+        one traced graph where the set-up allows, resampling when N_eff is low."""
         trace = Trace(setup, ensemble=True)
         X = setup.sample_x0(self.N, gen)
-        uniform = torch.full((self.N,), 1.0 / self.N, dtype=X.dtype, device=X.device)
-        log_uniform = uniform.log()
-        w, log_w = uniform, log_uniform
+        log_uniform = torch.full((self.N,), -math.log(self.N), dtype=X.dtype, device=X.device)
+        log_w = log_uniform
         jitters = NormalStream(gen, (self.N, min(self.N, setup.system.dim)), setup.device)
         half_precision = -0.5 / setup.obs.obs_var
-        for ko in range(setup.Ko):
-            X = setup.forecast(X)
-            mean_f = w @ X
-            log_w = log_w + half_precision * ((yy[ko] - setup.obs(X)) ** 2).sum(-1)
+        forecast = setup.cycle(setup.model)
+
+        def cycle(X: Tensor, log_w: Tensor, y: Tensor) -> tuple[Tensor, ...]:
+            X = forecast.eager(X)
+            mean_f = log_w.exp() @ X
+            log_w = torch.add(log_w, ((y - setup.obs(X)) ** 2).sum(-1), alpha=half_precision)
             log_w = log_w - log_w.logsumexp(0)
             w = log_w.exp()
-            mean_a, var_a = weighted_moments(X, w)
-            trace.record(ko, mean_f, mean_a, var_a)
-            ww = float(w @ w)
+            return (X, log_w, w, mean_f, *weighted_mean_and_spread(X, w), w @ w)
+
+        step = traced(cycle, (repr(self), setup.key), (X, log_w, yy[0]), setup.traceable)
+        for ko in range(setup.Ko):
+            X, log_w, w, mean_f, mean_a, spread_a, ww = step(X, log_w, yy[ko])
+            trace.record(ko, mean_f, mean_a, spread_a)
+            ww = float(ww)
             if not math.isfinite(ww) or not trace.finite_so_far(ko):
                 break
             if 1.0 / ww <= self.ess_ratio * self.N:
                 X = self.regularised_resample(X, w, ww, jitters.next(), gen)
-                w, log_w = uniform, log_uniform
+                log_w = log_uniform
         return trace.finish()

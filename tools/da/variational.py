@@ -15,6 +15,7 @@ from torch import Tensor
 
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.da.experiment import Trace, TwinSetup
+from climcopilot.tools.da.forecast import traced
 from climcopilot.tools.emulators.models import describe_model, is_differentiable
 
 
@@ -52,10 +53,16 @@ class Var3D:
         B = self.xB * setup.clim.cov
         x = setup.x0_mean
         gain = kalman_gain(B, obs.jacobian(x), obs.obs_var) if obs.sites is not None else None
-        for ko in range(setup.Ko):
-            forecast = setup.forecast(x)
+        model_forecast = setup.cycle(setup.model)
+
+        def cycle(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+            forecast = model_forecast.eager(x)
             K = gain if gain is not None else kalman_gain(B, obs.jacobian(forecast), obs.obs_var)
-            x = torch.addmv(forecast, K, yy[ko] - obs(forecast))
+            return torch.addmv(forecast, K, y - obs(forecast)), forecast
+
+        step = traced(cycle, (repr(self), setup.key), (x, yy[0]), setup.traceable)
+        for ko in range(setup.Ko):
+            x, forecast = step(x, yy[ko])
             trace.record(ko, forecast, x)
             if not trace.finite_so_far(ko):
                 break
