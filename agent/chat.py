@@ -221,7 +221,8 @@ class Chat:
             target = Path(arg or f"{session.id}.ipynb").expanduser()
             if target.suffix != ".ipynb":
                 raise ValueError(f"{target} must end in .ipynb")
-            path, cells = export_session(session.settings.checkpoints, session.id, target)
+            path, cells = export_session(session.settings.checkpoints, session.id, target,
+                                         session.workspace)
             self.console.print(f"wrote {path} ({cells} code cells)", highlight=False)
         elif name == "/resume":
             if not arg:

@@ -24,12 +24,17 @@ def _kernel() -> str:
     from climcopilot.sandbox.kernel import KernelSession
 
     started = time.perf_counter()
+    policy = SandboxPolicy.from_env()
     with tempfile.TemporaryDirectory() as ws, KernelSession(Path(ws), timeout=60) as kernel:
         obs = kernel.execute("print(6 * 7)")
+        identity = kernel.probe() if policy.isolate else None
     if obs.stdout.strip() != "42":
         raise RuntimeError(f"kernel answered {obs.stdout!r} / {obs.error}")
-    return f"started and ran a cell in {time.perf_counter() - started:.1f} s; " + describe(
-        SandboxPolicy.from_env())
+    if identity is not None and identity.problems():
+        raise RuntimeError("the kernel is not confined: " + "; ".join(identity.problems()))
+    inside = f"; inside: {identity.line()}" if identity is not None else ""
+    return (f"started and ran a cell in {time.perf_counter() - started:.1f} s; "
+            + describe(policy) + inside)
 
 
 def _sandbox() -> str:
@@ -51,6 +56,17 @@ def _memory(settings: Settings) -> Callable[[], str]:
         probe.write_text("ok")
         probe.unlink()
         return f"{memory.count()} findings in {settings.home / 'memory'} (writable)"
+    return check
+
+
+def _integrity(settings: Settings) -> Callable[[], str]:
+    def check() -> str:
+        from climcopilot.knowledge.memory import Memory
+
+        problem = Memory(settings.home).integrity_summary()
+        if problem is not None:
+            raise RuntimeError(problem)
+        return "journal and index consistent, no quarantined lines"
     return check
 
 
@@ -89,7 +105,8 @@ def run_checks(settings: Settings) -> list[CheckResult]:
     """Each check's outcome, one line of detail each."""
     checks: list[tuple[str, Callable[[], str], bool]] = [
         ("kernel", _kernel, True), ("sandbox", _sandbox, False),
-        ("memory", _memory(settings), True), ("embedder", _embedder, True),
+        ("memory", _memory(settings), True), ("integrity", _integrity(settings), False),
+        ("embedder", _embedder, True),
         ("endpoint", _endpoint(settings), False), ("gpu", _gpu, False)]
     results = []
     for name, check, essential in checks:

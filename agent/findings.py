@@ -6,7 +6,7 @@ from __future__ import annotations
 from climcopilot.agent.provenance import data_sources, reused_finding
 from climcopilot.agent.state import AgentState, Evidence
 from climcopilot.knowledge.memory import Memory
-from climcopilot.knowledge.records import Finding, Skill, now
+from climcopilot.knowledge.records import Finding
 
 
 def finding_of(state: AgentState, claim: str, brain: str) -> Finding:
@@ -24,17 +24,9 @@ def finding_of(state: AgentState, claim: str, brain: str) -> Finding:
 
 def count_skill(memory: Memory, state: AgentState, brain: str, success: bool) -> None:
     """Count a success or failure for the plan this run used (``memo["skill_key"]``),
-    creating the skill on a first success."""
+    creating the skill on a first success (the store does it under its lock)."""
     memo = state.get("memo") or {}
     key = memo.get("skill_key")
-    if not key:
-        return
-    existing = [r for r in memory.records.values() if isinstance(r, Skill) and r.key == key]
-    if existing:
-        skill = existing[0]
-        field = "successes" if success else "failures"
-        memory.put(skill.model_copy(update={field: getattr(skill, field) + 1,
-                                            "last_used": now()}))
-    elif success:
-        memory.put(Skill(pattern=state["spec"].generalized, key=key, brain=brain,
-                         plan=memo.get("skill_plan", {}), successes=1))
+    if key:
+        memory.count_skill(key, pattern=state["spec"].generalized, brain=brain,
+                           plan=memo.get("skill_plan", {}), success=success)

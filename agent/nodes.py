@@ -13,14 +13,16 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from climcopilot.agent.coverage import unapplied
 from climcopilot.agent.errors import BrainError
 from climcopilot.agent.events import CheckEvent, PlanEvent, StepEvent, StepStarted
+from climcopilot.agent.faithfulness import numbers_in, unsourced
 from climcopilot.agent.findings import count_skill, finding_of
 from climcopilot.agent.provenance import provenance, reproduce_block
 from climcopilot.agent.scope import in_scope
 from climcopilot.agent.services import Services
-from climcopilot.agent.spec import read_question
-from climcopilot.agent.state import AgentState, Recall, RecalledSkill
+from climcopilot.agent.spec import read_in_context, read_question
+from climcopilot.agent.state import AgentState, Evidence, Recall, RecalledSkill
 from climcopilot.agent.steps import Action, Finish, Step, failed_before
 from climcopilot.agent.verification import collect, from_memory, reproduce
 from climcopilot.knowledge.memory import contradiction
@@ -31,12 +33,13 @@ Update = dict[str, Any]
 
 
 def guard(state: AgentState, runtime: Runtime[Services]) -> Update:
-    """Read the question into its spec; refuse an empty or out-of-scope question. A question
-    that passes starts the session's slow parts (``prepare``)."""
+    """Read the question into its spec (a follow-up against the question before it, so the
+    conversation is judged, not the fragment); refuse an empty or out-of-scope question. A
+    question that passes starts the session's slow parts (``prepare``)."""
     question = state.get("question", "").strip()
     if not question:
         return {"status": "refused", "reason": "the question is empty"}
-    spec = read_question(question)
+    spec = read_in_context(read_question(question), state.get("previous"))
     ok, reason = in_scope(spec)
     if not ok:
         return {"status": "refused", "reason": reason, "spec": spec}
@@ -140,34 +143,62 @@ def check(state: AgentState, runtime: Runtime[Services]) -> Update:
         return {"check_retries": 1, "final": None,
                 "feedback": "failed checks: " + "; ".join(evidence.problems)}
     evidence = reproduce(steps, evidence, runtime.context.reproduce)
+    evidence.not_applied = unapplied(state["spec"], steps,
+                                     runtime.context.brain.not_applied(state))
     runtime.stream_writer(CheckEvent(verified=evidence.verified, problems=evidence.problems))
     return {"evidence": evidence, "feedback": "; ".join(evidence.problems) or None}
 
 
 def answer(state: AgentState, runtime: Runtime[Services]) -> Update:
-    """The answer: the brain's text, what the user must know beside it (a contradiction with
-    memory), the provenance of every number, and how to reproduce it."""
+    """The answer: the brain's text, checked for faithfulness (every number it states traces
+    to what the run produced), the conditions it could not apply (then it is partial), what
+    the user must know beside it (a contradiction with memory), the provenance of every
+    number, and how to reproduce it."""
     services = runtime.context
     try:
         body = services.brain.compose(state).strip()
     except (KeyError, IndexError, ValueError, TypeError) as exc:
         return {"status": "failed", "reason": f"could not compose the answer from the "
                                               f"results ({type(exc).__name__}: {exc})"}
+    evidence = state.get("evidence") or Evidence()
+    invented = unsourced(body, sources(state))
+    if invented:
+        evidence = evidence.model_copy(update={"verified": False, "problems": [
+            *evidence.problems, f"the answer states {', '.join(invented)}, which no step "
+                                "produced"]})
+    body += "".join(f" I could not apply {item}." for item in evidence.not_applied
+                    if item.split(":")[0] not in body)
     notes = list(state.get("notes", []))
-    finding = finding_of(state, body, services.brain.name)
+    finding = finding_of({**state, "evidence": evidence}, body, services.brain.name)
     earlier = services.memory().same_key(finding) if finding.key else None
     clash = contradiction(earlier, finding) if earlier is not None else None
     if clash:
         notes.append(f"**Check this**: this answer {clash}")
-    text = "\n\n".join([body, *notes, provenance(state),
+    checked: AgentState = {**state, "evidence": evidence}
+    text = "\n\n".join([body, *notes, provenance(checked),
                         reproduce_block(state.get("session_id", "SESSION"))])
-    return {"answer": text, "notes": notes, "status": "done"}
+    if evidence.not_applied:
+        return {"answer": text, "notes": notes, "evidence": evidence, "status": "partial",
+                "reason": "could not apply " + "; ".join(evidence.not_applied)}
+    return {"answer": text, "notes": notes, "evidence": evidence, "status": "done"}
+
+
+def sources(state: AgentState) -> list[float]:
+    """Every number an answer may state: what the steps produced and were given, the
+    question, and what a reused finding holds."""
+    steps = state.get("steps", [])
+    final = state.get("final") or Finish()
+    return [*(n for s in steps if s.ok for r in s.observation.results
+              for n in numbers_in(r.result)),
+            *(n for s in steps for n in numbers_in(s.action.arguments)),
+            *numbers_in(state.get("question", "")), *numbers_in(final.values),
+            *numbers_in((state.get("memo") or {}).get("from_finding") or {})]
 
 
 def remember(state: AgentState, runtime: Runtime[Services]) -> Update:
-    """Store a verified answer's finding and count a success for its skill."""
+    """Store a verified, complete answer's finding and count a success for its skill."""
     evidence = state.get("evidence")
-    if evidence is None or not evidence.verified:
+    if evidence is None or not evidence.verified or state.get("status") != "done":
         return {"finding_id": None}
     services = runtime.context
     memory = services.memory()

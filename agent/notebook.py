@@ -150,11 +150,19 @@ class Copilot:
         obs = kernel.execute(HAND_OVER.format(name=name), helper=True)  # not a step: no taint
         if obs.error:
             raise ToolError(f"cannot hand over {name!r}: {obs.error}")
-        return load_handed_over(Path(obs.stdout.strip().splitlines()[-1]))
+        # the kernel runs untrusted code: take the file only if it is a regular file of the
+        # workspace (not a symlink to a host file, not a FIFO)
+        path = kernel.files.regular_file(obs.stdout.strip().splitlines()[-1])
+        if path is None:
+            raise ToolError(f"cannot hand over {name!r}: the kernel did not write a regular "
+                            "file in its workspace")
+        return load_handed_over(path)
 
     def export(self, path: str | Path) -> Path:
         """Write the session so far as a notebook that re-runs with nbclient."""
-        return export_session(self.session.settings.checkpoints, self.session.id, Path(path))[0]
+        session = self.session
+        return export_session(session.settings.checkpoints, session.id, Path(path),
+                              session.workspace)[0]
 
     def close(self) -> None:
         """Stop the copilot's kernel (also done when the object is garbage-collected)."""

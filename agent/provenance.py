@@ -44,8 +44,13 @@ def provenance(state: AgentState) -> str:
         lines += [f"- data: {s}" for s in origin.get("sources", [])]
     lines += [f"- data: {s}" for s in data_sources(state)]
     lines += [f"- figure: {f}" for f in evidence.figures]
-    if evidence.verified:
+    if evidence.not_applied:
+        lines.append("- **partial**: the answer leaves out " + "; ".join(evidence.not_applied))
+    if evidence.verified and not evidence.not_applied:
         lines.append("- checks: all passed")
+    elif evidence.verified:
+        lines.append("- checks: the numbers above passed their checks, for the question "
+                     "without what it leaves out")
     elif evidence.problems:
         lines.append(f"- **unverified**: {'; '.join(evidence.problems)}")
     else:

@@ -28,6 +28,7 @@ from climcopilot.agent.events import AnswerEvent, ApprovalEvent, Renderer, ignor
 from climcopilot.agent.executor import execute
 from climcopilot.agent.graph import build_graph
 from climcopilot.agent.services import Services
+from climcopilot.agent.spec import QuestionSpec
 from climcopilot.agent.state import AgentState, initial_state
 from climcopilot.agent.steps import Action, Step
 from climcopilot.knowledge.memory import Memory
@@ -76,6 +77,7 @@ class Session:
                                  reproduce=self.reproduce, prepare=self.prepare,
                                  approval=self.approval, step_budget=settings.step_budget)
         self.questions = 0
+        self.previous: QuestionSpec | None = None  # the last question's spec (follow-ups)
 
     def __enter__(self) -> Session:
         return self
@@ -168,7 +170,10 @@ class Session:
         """Answer one question; returns the final state, or the state so far when a step
         waits for approval (:attr:`waiting`)."""
         self.questions += 1
-        return self._stream(initial_state(question, self.id), render)
+        state = self._stream(initial_state(question, self.id, self.previous), render)
+        if state.get("status") != "refused" and state.get("spec") is not None:
+            self.previous = state["spec"]
+        return state
 
     def reply(self, answer: dict[str, Any], render: Renderer = ignore) -> AgentState:
         """Answer the approval the current question waits for (see :func:`.nodes.observe`)
@@ -184,6 +189,7 @@ class Session:
         more questions in it). A step waiting for approval sets :attr:`waiting`."""
         states = load_states(self.settings.checkpoints, self.id)
         self.questions = len(states)
+        self.previous = next((s["spec"] for s in reversed(states) if s.get("spec")), None)
         snapshot = self.graph.get_state(self._config(self.thread))
         self.waiting = _approval(snapshot.interrupts[0].value) if snapshot.interrupts else None
         if snapshot.next or rebuild:

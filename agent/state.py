@@ -13,7 +13,8 @@ from climcopilot.agent.spec import QuestionSpec
 from climcopilot.agent.steps import Action, Finish, Step
 from climcopilot.knowledge.records import Finding, Skill
 
-Status = Literal["running", "done", "refused", "failed"]
+Status = Literal["running", "done", "partial", "refused", "failed"]
+"""``partial``: answered, but a condition of the question could not be applied (named)."""
 
 
 class RecalledSkill(BaseModel):
@@ -37,8 +38,9 @@ class Recall(BaseModel):
 class Evidence(BaseModel):
     """What the answer rests on, as the check node found it: each number with its unit and
     the step that produced it (0: from memory), the figures, and whether everything was
-    verified (every check passed, every number produced untampered); ``problems`` says what
-    was not."""
+    verified (every check passed, every number produced untampered and stated faithfully);
+    ``problems`` says what was not; ``not_applied`` names each condition of the question no
+    step applied, with why (the answer is then partial)."""
 
     values: dict[str, float] = Field(default_factory=dict)
     units: dict[str, str] = Field(default_factory=dict)
@@ -46,6 +48,7 @@ class Evidence(BaseModel):
     figures: list[str] = Field(default_factory=list)
     verified: bool = False
     problems: list[str] = Field(default_factory=list)
+    not_applied: list[str] = Field(default_factory=list)
 
 
 class AgentState(TypedDict, total=False):
@@ -54,6 +57,7 @@ class AgentState(TypedDict, total=False):
     status: Status
     reason: str  # why refused or failed, one line
     spec: QuestionSpec  # read once by the guard
+    previous: QuestionSpec | None  # the spec of the question before, in a conversation
     recall: Recall
     plan: list[str]
     memo: dict[str, Any]  # the brain's own notes between nodes (e.g. the offline recipe)
@@ -71,7 +75,8 @@ class AgentState(TypedDict, total=False):
 
 
 CHECKPOINT_TYPES = [
-    ("climcopilot.agent.spec", "QuestionSpec"), ("climcopilot.agent.steps", "Action"),
+    ("climcopilot.agent.spec.model", "QuestionSpec"), ("climcopilot.agent.spec.model", "Period"),
+    ("climcopilot.agent.steps", "Action"),
     ("climcopilot.agent.steps", "Finish"), ("climcopilot.agent.steps", "Step"),
     ("climcopilot.agent.state", "Recall"), ("climcopilot.agent.state", "RecalledSkill"),
     ("climcopilot.agent.state", "Evidence"), ("climcopilot.sandbox.observation", "Observation"),
@@ -81,8 +86,10 @@ CHECKPOINT_TYPES = [
 """The classes the checkpointer may rebuild from a saved state (LangGraph's allow-list)."""
 
 
-def initial_state(question: str, session_id: str) -> AgentState:
-    """The state a new question starts from."""
+def initial_state(question: str, session_id: str,
+                  previous: QuestionSpec | None = None) -> AgentState:
+    """The state a new question starts from (``previous``: the spec of the question before
+    it in the conversation, against which a follow-up is read)."""
     return {"question": question, "session_id": session_id, "status": "running", "steps": [],
             "replans": 0, "check_retries": 0, "feedback": None, "pending": None,
-            "final": None}
+            "final": None, "previous": previous}

@@ -88,10 +88,10 @@ def pipeline_figures() -> dict[str, float]:
 
 def open_and_reduce(workspace: Path) -> dict[str, float]:
     """Open every model of both tables and reduce to area-weighted annual means."""
-    from climcopilot.tools.analysis.regions import area_mean
-    from climcopilot.tools.analysis.timeaxis import annual_means
     from climcopilot.tools.data.cmip6 import open_models, sample_collection
     from climcopilot.tools.data.opening import normalise
+    from climcopilot.tools.datamodel.regions import area_mean
+    from climcopilot.tools.datamodel.timeaxis import annual_means
 
     started = time.perf_counter()
     collection = sample_collection(workspace)

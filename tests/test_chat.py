@@ -189,7 +189,8 @@ def test_approval_edits_refusals_and_resume(home: Path, tmp_path: Path) -> None:
         state = again.reply({"approve": True, "code": "print(kept + 1)"})
         assert state["steps"][0].observation.stdout.strip() == "43"
         assert again.thread == f"{session.id}/3"
-    path, cells = export_session(load_settings().checkpoints, session.id, tmp_path / "all.ipynb")
+    path, cells = export_session(load_settings().checkpoints, session.id, tmp_path / "all.ipynb",
+                                 session.workspace)
     assert cells == 2 and "print(kept + 1)" in path.read_text()
 
 

@@ -15,9 +15,9 @@ from climcopilot.tools.analysis.area import regional_mean
 from climcopilot.tools.analysis.comparison import compare
 from climcopilot.tools.analysis.composite import composite
 from climcopilot.tools.analysis.eof import eof
-from climcopilot.tools.analysis.regions import area_mean
 from climcopilot.tools.base import ToolContext, ToolError
 from climcopilot.tools.data.access import open_field
+from climcopilot.tools.datamodel.regions import area_mean
 from climcopilot.tools.viz.maps import map_plot
 
 

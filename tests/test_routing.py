@@ -1,10 +1,13 @@
-"""The offline brain sends each kind of question to its recipe, with what the question names."""
+"""The offline brain plans from the question spec: composed plans carry every condition of
+the question into the steps' arguments, recipes answer what composition does not cover, and
+a question it cannot plan gets a refusal that says what it can do with what was named."""
 
 from __future__ import annotations
 
 import pytest
 
 from climcopilot.agent.brains.offline import OfflineBrain
+from climcopilot.agent.brains.offline.plans import Plan
 from climcopilot.agent.errors import BrainError
 from climcopilot.agent.spec import read_question
 from climcopilot.agent.state import Recall, RecalledSkill
@@ -15,125 +18,140 @@ def asked(question: str, **state: object) -> dict:
     """The state the offline brain plans from: the question and its spec."""
     return {"question": question, "spec": read_question(question), **state}
 
-CASES = [
-    ("What is the correlation between the SOI and the Niño-3 SST anomaly?",
-     "two_series_correlation", {"series": ["soi", "nino3"]}),
-    ("Does the SOI drive the Niño-3 SST anomaly, or the other way round?",
-     "two_series_drivers", {"series": ["soi", "nino3"]}),
-    ("What leads the Niño 1+2 sea surface temperature?", "what_leads", {"series": ["nino12"]}),
-    ("Which indices lead All-India monsoon rainfall?", "what_leads", {"series": ["air"]}),
-    ("Which of 3D-Var, EnKF and LETKF gives the lowest analysis error on Lorenz-96?",
-     "da_method_comparison", {"methods": ["3dvar", "enkf", "letkf"]}),
-    ("What is the analysis RMSE of the LETKF with 7 members, inflation 1.04 and localization "
-     "radius 4 on Lorenz-96?", "da_twin_experiment",
-     {"methods": ["letkf"], "settings": {"N": 7.0, "infl": 1.04, "loc_rad": 4.0}}),
-    ("Does PCMCI recover the true links of the tigramite tutorial example?",
-     "known_graph_discovery", {"causal_system": "tigramite_tutorial",
-                               "causal_tool": "causal.pcmci"}),
-    ("What is the Lyapunov time of the Lorenz-63 system?", "lyapunov_spectrum",
-     {"system": "lorenz63"}),
-    ("Is a learned parameterization of two-scale Lorenz-96 stable online?", "hybrid_closure",
-     {"system": "lorenz96_two_scale"}),
-    ("How long can a neural emulator forecast Lorenz-96 before it loses skill?",
-     "emulator_skill", {"system": "lorenz96"}),
-    ("Does the Niño-3.4 SST anomaly lead or lag the SOI, and by how many months?",
-     "two_series_correlation", {"series": ["nino34", "soi"]}),
-    ("What is the linear trend of the Niño 1+2 SST since 1950?", "series_trend",
-     {"series": ["nino12"], "years": [1950]}),
-    ("By how much did Mauna Loa CO2 rise between 1960-1969 and 1990-1999?", "period_change",
-     {"series": ["co2"], "years": [1960, 1969, 1990, 1999]}),
-    ("In which month is the Niño 1+2 SST highest and in which lowest, and how large is its "
-     "seasonal cycle?", "seasonal_cycle", {"series": ["nino12"]}),
-    ("What is the dominant period of the Niño-3 SST anomaly?", "dominant_period",
-     {"series": ["nino3"]}),
-    ("What share of the variance of North Atlantic winter 500 hPa geopotential height does "
-     "the leading EOF explain?", "z500_eof", {"series": []}),
-    ("With only 10 members, does the ETKF or the LETKF track Lorenz-96 better?",
-     "da_method_comparison", {"methods": ["etkf", "letkf"], "settings": {"N": 10.0}}),
-    ("What is the analysis RMSE of a particle filter with 800 particles on Lorenz-63 observed "
-     "every 25 steps with observation error variance 2?", "da_twin_experiment",
-     {"methods": ["pf"], "system": "lorenz63"}),
-    ("What is the Kaplan-Yorke dimension of the Kuramoto-Sivashinsky equation?",
-     "lyapunov_spectrum", {"system": "kuramoto_sivashinsky"}),
-    ("What is the kinetic energy of 2-D Kolmogorov flow with forcing sin(4y) at Reynolds "
-     "number 2 once it has settled?", "kolmogorov_laminar", {"system": "kolmogorov"}),
-]
 
-
-def test_a_skill_from_another_kind_of_question_gives_way_to_a_closer_recipe() -> None:
-    climate = "What are the long-run mean and standard deviation of Lorenz-96 with F = 8?"
-    skill = Skill(id="s1", key="system_climate", plan={"recipe": "system_climate"},
-                  pattern=climate.lower(), brain="offline", successes=3, failures=0)
-    recall = Recall(skills=[RecalledSkill(skill=skill, similarity=0.9)])
-    state = asked("What is the sum of the Lyapunov exponents of Lorenz-96 with F = 8?",
-                  recall=recall)
-    assert OfflineBrain().plan(state)[1]["recipe"] == "lyapunov_spectrum"
-    state = asked("What is the long-run standard deviation of Lorenz-96 with F = 8?",
-                  recall=recall)
-    assert OfflineBrain().plan(state)[1].get("skill") == "s1"  # its own kind: reused
-
-
-@pytest.mark.parametrize("question, recipe, named", CASES)
-def test_question_goes_to_its_recipe(question: str, recipe: str, named: dict) -> None:
+def planned(question: str) -> tuple[dict, Plan]:
     _, memo = OfflineBrain().plan(asked(question))
-    assert memo["recipe"] == recipe
-    assert {k: memo[k] for k in named} == named
+    return memo, Plan.model_validate(memo["plan"])
 
 
-def test_question_without_a_recipe_says_what_it_can_do() -> None:
-    with pytest.raises(BrainError, match="no recipe for this question"):
-        OfflineBrain().plan(asked("Will it rain in Boston on Friday?"))
+def calls(plan: Plan) -> list[tuple[str, dict]]:
+    return [(s.tool, s.arguments) for s in plan.steps]
 
 
-SETUP_CASES = [
-    ("What is the analysis RMSE of a particle filter with 800 particles on Lorenz-63 observed "
-     "every 25 steps with observation error variance 2?",
-     {"N": 800.0, "dko": 25.0, "obs_var": 2.0}),
-    ("Run 3D-Var with xB = 0.1 on Lorenz-63, all variables observed every 25 model steps, obs "
-     "error variance = 2, over 500 cycles.", {"xB": 0.1, "dko": 25.0, "obs_var": 2.0,
-                                             "Ko": 500.0}),
-    ("What is the analysis RMSE of the ETKF with 28 members, inflation 1.02 and random "
-     "rotations on Lorenz-96?", {"N": 28.0, "infl": 1.02, "rot": 1.0}),
+RECIPE_CASES = [
+    ("What leads the Niño 1+2 sea surface temperature?", "what_leads"),
+    ("Which indices lead All-India monsoon rainfall?", "what_leads"),
+    ("Does PCMCI recover the true links of the tigramite tutorial example?",
+     "known_graph_discovery"),
+    ("Is a learned parameterization of two-scale Lorenz-96 stable online?", "hybrid_closure"),
+    ("How long can a neural emulator forecast Lorenz-96 before it loses skill?",
+     "emulator_skill"),
+    ("What is the kinetic energy of 2-D Kolmogorov flow with forcing sin(4y) at Reynolds "
+     "number 2 once it has settled?", "kolmogorov_laminar"),
+    ("Which CMIP6 model in the sample has the largest 1950-2014 temperature trend?",
+     "cmip6_model_trends"),
 ]
 
 
-@pytest.mark.parametrize("question, settings", SETUP_CASES)
-def test_question_states_the_twin_set_up(question: str, settings: dict) -> None:
-    assert read_question(question).settings == settings
+@pytest.mark.parametrize("question, recipe", RECIPE_CASES)
+def test_questions_composition_does_not_cover_go_to_their_recipe(question: str,
+                                                                 recipe: str) -> None:
+    memo, plan = planned(question)
+    assert memo["recipe"] == recipe and plan.answer == f"recipe:{recipe}"
 
 
-def first_call(question: str) -> tuple[str, dict]:
-    """The recipe the offline brain picks and the arguments of its first tool call."""
-    brain = OfflineBrain()
-    _, memo = brain.plan(asked(question))
-    action = brain.decide(asked(question, memo=memo, steps=[]))
-    return memo["recipe"], action.arguments
+COMPOSED = [
+    # (question, the tools in order, arguments some step must pass)
+    ("What is the correlation between the SOI and the Niño-3 SST anomaly?",
+     ["data.open_series", "data.open_series", "analysis.align", "analysis.lag_correlation",
+      "viz.line_plot"], {}),
+    ("How correlated are summer (JJAS) All-India rainfall and Niño-3 over 1950-2000?",
+     ["data.open_series", "analysis.subset", "data.open_series", "analysis.subset",
+      "analysis.align", "analysis.lag_correlation", "viz.line_plot"],
+     {"analysis.subset": {"start": 1950, "end": 2000, "season": "JJAS",
+                          "seasonal_mean": True}}),
+    ("Once both are detrended, how correlated are annual-mean CO2 and HadCRUT5?",
+     ["data.open_series", "analysis.annual_mean", "analysis.detrend", "data.open_series",
+      "analysis.detrend", "analysis.align", "analysis.lag_correlation", "viz.line_plot"], {}),
+    ("What is the SOI's correlation with Niño-3 after a 3-month running mean of both?",
+     ["data.open_series", "analysis.running_mean", "data.open_series",
+      "analysis.running_mean", "analysis.align", "analysis.lag_correlation", "viz.line_plot"],
+     {"analysis.running_mean": {"window": 3}}),
+    ("By how many ppm per year did Mauna Loa CO2 rise between 1959 and 2001?",
+     ["data.open_series", "analysis.subset", "analysis.trend", "viz.line_plot"],
+     {"analysis.subset": {"start": 1959, "end": 2001}}),
+    ("Which was the coldest year in HadCRUT5?",
+     ["data.open_series", "analysis.extremes", "viz.line_plot"], {}),
+    ("soi acf lag 3", ["data.open_series", "analysis.autocorrelation", "viz.line_plot"],
+     {"analysis.autocorrelation": {"lag": 3}}),
+    ("How well does the first principal component of Pacific winter SST track Niño-3?",
+     ["data.open_field", "analysis.eof", "data.open_series", "analysis.subset",
+      "analysis.align", "analysis.lag_correlation", "viz.line_plot"],
+     {"analysis.subset": {"season": "NDJFM", "seasonal_mean": True}}),
+    ("Does the SOI drive the Niño-3 SST anomaly, or the other way round?",
+     ["data.open_series", "data.open_series", "analysis.align", "causal.pcmci",
+      "viz.line_plot"], {}),
+    ("Is there Granger causality from the SOI to Niño-3.4?",
+     ["data.open_series", "data.open_series", "analysis.align", "causal.granger",
+      "viz.line_plot"], {}),
+    ("l96 lyapunov F=10", ["emulators.lyapunov"],
+     {"emulators.lyapunov": {"system": "lorenz96", "F": 10}}),
+    ("How long does an error take to double in the Kuramoto-Sivashinsky equation with L = 44?",
+     ["emulators.lyapunov"], {"emulators.lyapunov": {"system": "kuramoto_sivashinsky",
+                                                     "L": 44}}),
+    ("What is the analysis RMSE of 3D-Var on Lorenz-96 with every other site observed?",
+     ["da.twin_experiment"], {"da.twin_experiment": {"method": "3dvar",
+                                                     "obs_sites": "every_other"}}),
+    ("ETKF with 20 members on l96 with F = 10, observed only every 4 steps, inflation 1.02",
+     ["da.twin_experiment"], {"da.twin_experiment": {
+         "method": "etkf", "N": 20, "dko": 4, "infl": 1.02, "system_params": {"F": 10}}}),
+]
 
 
-def test_twin_experiment_runs_the_system_and_observations_the_question_names() -> None:
-    recipe, args = first_call(
-        "What is the analysis RMSE of a particle filter with 800 particles on Lorenz-63 "
-        "observed every 25 steps with observation error variance 2?")
-    assert recipe == "da_twin_experiment"
-    assert {k: args[k] for k in ("system", "method", "N", "dko", "obs_var", "Ko")} == {
-        "system": "lorenz63", "method": "pf", "N": 800, "dko": 25, "obs_var": 2.0, "Ko": 1000}
+@pytest.mark.parametrize("question, tools, arguments", COMPOSED)
+def test_composed_plans_carry_every_condition(question: str, tools: list[str],
+                                              arguments: dict) -> None:
+    memo, plan = planned(question)
+    assert "recipe" not in memo and [t for t, _ in calls(plan)] == tools
+    for tool, wanted in arguments.items():
+        assert any(t == tool and all(a.get(k) == v for k, v in wanted.items())
+                   for t, a in calls(plan)), (tool, wanted, calls(plan))
+    assert plan.not_applied == {}
+
+
+def test_a_condition_that_cannot_apply_is_named_not_dropped() -> None:
+    _, seasonal = planned("What is the trend of winter (DJF) HadCRUT5 since 1950?")
+    assert "season DJF" in seasonal.not_applied and "annual" in seasonal.not_applied[
+        "season DJF"]
+    _, rank = planned("What is the Spearman correlation between the SOI and Niño-3?")
+    assert any("rank correlation" in c for c in rank.not_applied)
 
 
 def test_twin_experiment_defaults_to_the_sakov_oke_set_up() -> None:
-    _, args = first_call("What analysis RMSE does optimal interpolation give on Lorenz-96?")
-    assert {k: args[k] for k in ("system", "dko", "obs_var", "Ko", "xB")} == {
-        "system": "lorenz96", "dko": 1, "obs_var": 1.0, "Ko": 1000, "xB": 0.02}
+    _, plan = planned("What analysis RMSE does optimal interpolation give on Lorenz-96?")
+    [(tool, args)] = calls(plan)
+    assert tool == "da.twin_experiment"
+    assert {k: args[k] for k in ("system", "method", "dko", "obs_var", "Ko", "xB")} == {
+        "system": "lorenz96", "method": "oi", "dko": 1, "obs_var": 1.0, "Ko": 1000, "xB": 0.02}
 
 
 def test_method_comparison_sweeps_the_ensemble_size_and_system_named() -> None:
-    recipe, args = first_call(
+    _, plan = planned(
         "Which of optimal interpolation, 3D-Var with xB = 0.1 and the ETKF with 10 members "
         "gives the lowest analysis error on Lorenz-63 observed every 25 steps with "
         "observation error variance 2?")
-    assert recipe == "da_method_comparison"
+    [(tool, args)] = calls(plan)
+    assert tool == "da.sweep"
     assert {k: args[k] for k in ("system", "methods", "Ns", "xB", "dko", "obs_var")} == {
         "system": "lorenz63", "methods": ["oi", "3dvar", "etkf"], "Ns": [10], "xB": 0.1,
         "dko": 25, "obs_var": 2.0}
-    _, default = first_call("Which of 3D-Var, EnKF and LETKF gives the lowest analysis error "
-                            "on Lorenz-96?")
-    assert (default["system"], default["Ns"], default["xB"]) == ("lorenz96", [40], 0.02)
+
+
+def test_a_skill_from_another_kind_of_question_gives_way_to_a_closer_recipe() -> None:
+    hybrid = "Is a learned closure of two-scale Lorenz-96 stable when run online?"
+    skill = Skill(id="s1", key="hybrid_closure", plan={"recipe": "hybrid_closure"},
+                  pattern=hybrid.lower(), brain="offline", successes=3, failures=0)
+    recall = Recall(skills=[RecalledSkill(skill=skill, similarity=0.9)])
+    memo = OfflineBrain().plan(asked("How long can a neural emulator forecast Lorenz-96 "
+                                     "before it loses skill?", recall=recall))[1]
+    assert memo["recipe"] == "emulator_skill" and "skill" not in memo
+    memo = OfflineBrain().plan(asked("Does a learned parameterization of two-scale Lorenz-96 "
+                                     "stay stable online?", recall=recall))[1]
+    assert memo.get("skill") == "s1"  # its own kind: reused
+
+
+def test_a_question_without_a_plan_says_what_it_can_do() -> None:
+    with pytest.raises(BrainError, match="no plan for this question"):
+        OfflineBrain().plan(asked("Will it rain in Boston on Friday?"))
+    with pytest.raises(BrainError, match="Southern Oscillation Index.*trend"):
+        OfflineBrain().plan(asked("Tell me a story about the SOI"))

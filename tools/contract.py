@@ -104,12 +104,12 @@ def contract_problems(tool: Tool) -> list[str]:
 
 def model_problems(name: str, factory: Any) -> list[str]:
     """What a plugin model lacks under the contract: its factory builds, without parameters, a
-    :class:`~climcopilot.tools.models.Model` whose step maps a (2, dim) batch to finite
+    :class:`~climcopilot.tools.emulators.models.Model` whose step maps a (2, dim) batch to finite
     (2, dim) states (with gradients when it says it is differentiable), whose positions are
     (dim,), and whose card (``factory.card``) is sound."""
     import torch
 
-    from climcopilot.tools.models import build_model, is_differentiable, model_positions
+    from climcopilot.tools.emulators.models import build_model, is_differentiable, model_positions
 
     subject = f"model {name!r}"
     try:

@@ -9,8 +9,8 @@ A plugin package declares, in its pyproject.toml::
     my_emulator = "mymodel.models:my_emulator"
 
 and defines its tools in that module with :func:`climcopilot.tools.base.tool`; a model entry
-names a factory returning a :class:`~climcopilot.tools.models.Model`. Installed packages are
-found through their entry points; a folder listed in ``CLIMCOPILOT_PLUGIN_PATHS``
+names a factory returning a :class:`~climcopilot.tools.emulators.models.Model`. Installed
+packages are found through their entry points; a folder listed in ``CLIMCOPILOT_PLUGIN_PATHS``
 (``os.pathsep``-separated) holding such a pyproject.toml and the package next to it is used
 without installing it (the folder is put on ``sys.path``).
 

@@ -3,7 +3,7 @@
 The generated tool integrates the relaxation of an anomaly, dx/dt = -x / tau: small, with an
 exact solution its test checks, and every part of the plugin contract (described inputs with
 ranges, an example call, a result with its own checks, a knowledge card). The generated model
-is the same relaxation as a :class:`~climcopilot.tools.models.Model` the DA tools can use.
+is the same relaxation as a :class:`~climcopilot.tools.emulators.models.Model` the DA tools can use.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def relax(args: RelaxInput, ctx: ToolContext) -> RelaxResult:
 MODELS = '''"""Models of the {name} plugin: what the DA tools can forecast with (docs/plugins.md).
 
 A model has name, dim, default_dt, step(x, dt) on states (..., dim) and base_state(); wrap a
-torch emulator with climcopilot.tools.models.TorchModel instead of writing a class.
+torch emulator with climcopilot.tools.emulators.models.TorchModel instead of writing a class.
 """
 
 from __future__ import annotations

@@ -14,12 +14,12 @@ from climcopilot.tools.base import ToolResult as ToolResult
 from climcopilot.tools.base import ValidRange as ValidRange
 from climcopilot.tools.base import tool as tool
 from climcopilot.tools.emulators.catalog import get_system as get_system
+from climcopilot.tools.emulators.models import Model as Model
+from climcopilot.tools.emulators.models import TorchModel as TorchModel
+from climcopilot.tools.emulators.models import resolve_model as resolve_model
 from climcopilot.tools.emulators.systems import DynamicalSystem as DynamicalSystem
 from climcopilot.tools.emulators.systems import cpu_threads as cpu_threads
 from climcopilot.tools.emulators.systems import integrate as integrate
-from climcopilot.tools.models import Model as Model
-from climcopilot.tools.models import TorchModel as TorchModel
-from climcopilot.tools.models import resolve_model as resolve_model
 from climcopilot.tools.registry import get_tool as get_tool
 
 __all__ = ["Check", "DynamicalSystem", "KnowledgeCard", "Model", "ToolContext", "ToolError",

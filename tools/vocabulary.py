@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import BeforeValidator
 
-FAMILY_VOCABULARIES = ("climcopilot.tools.data.vocabulary", "climcopilot.tools.da.vocabulary",
+FAMILY_VOCABULARIES = ("climcopilot.tools.data.vocabulary",
+                       "climcopilot.tools.analysis.vocabulary", "climcopilot.tools.da.vocabulary",
                        "climcopilot.tools.emulators.vocabulary",
                        "climcopilot.tools.causal.vocabulary")
 """Modules that define ``TERMS`` (a tuple of :class:`Term`)."""

@@ -27,3 +27,8 @@ class Brain(ABC):
         """The answer text (markdown); by default the brain's final message."""
         final = state.get("final")
         return final.answer if final is not None else ""
+
+    def not_applied(self, state: AgentState) -> dict[str, str]:
+        """Conditions of the question the brain knowingly left out, with why (by the names
+        :func:`climcopilot.agent.coverage.unapplied` gives them); none by default."""
+        return {}

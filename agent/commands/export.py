@@ -13,6 +13,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.to.suffix != ".ipynb":
         raise UsageError(f"--to {args.to} must end in .ipynb")
-    path, cells = export_session(load_settings().checkpoints, args.session_id, args.to)
+    settings = load_settings()
+    path, cells = export_session(settings.checkpoints, args.session_id, args.to,
+                                 settings.workspace(args.session_id))
     print(f"wrote {path} ({cells} code cells)")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from climcopilot.agent.config import load_settings
 from climcopilot.agent.feedback import rate_session
@@ -18,6 +19,9 @@ def run(args: argparse.Namespace) -> int:
         print(rate_session(settings, args.session_id, args.verdict))
         return 0
     memory = Memory(settings.home)
+    problem = memory.integrity_summary()
+    if problem is not None:  # bad journal lines, restored records: say so, then go on
+        print(f"climcopilot: {problem}", file=sys.stderr)
     if command in ("list", "search"):
         if command == "list":
             rows = [(r, None) for r in memory.records.values()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.regions import REGIONS, area_mean, parse_region, select_region
-from climcopilot.tools.analysis.steps import with_step
-from climcopilot.tools.analysis.timeaxis import annual_means, get_dataarray
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.datamodel.regions import REGIONS, area_mean, parse_region, select_region
+from climcopilot.tools.datamodel.steps import with_step
+from climcopilot.tools.datamodel.timeaxis import annual_means, get_dataarray
 
 
 class RegionalMeanInput(BaseModel):

@@ -3,7 +3,7 @@ annual means, the mean seasonal cycle, anomalies from a base period, standardisa
 difference between the means of two periods (e.g. warming of 2011-2020 over 1850-1900).
 
 Each transform stores a new handle and records what it did in ``attrs["steps"]``
-(:mod:`climcopilot.tools.analysis.steps`).
+(:mod:`climcopilot.tools.datamodel.steps`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from climcopilot.tools.analysis.seasons import (
     season_means,
     season_months,
 )
-from climcopilot.tools.analysis.steps import described, with_step
-from climcopilot.tools.analysis.timeaxis import (
+from climcopilot.tools.analysis.vocabulary import SEASONS
+from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.datamodel.steps import described, with_step
+from climcopilot.tools.datamodel.timeaxis import (
     along,
     calendar_only,
     frequency_of,
@@ -36,8 +38,6 @@ from climcopilot.tools.analysis.timeaxis import (
     span,
     years_in,
 )
-from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
-from climcopilot.tools.data.vocabulary import SEASONS
 from climcopilot.tools.vocabulary import aliased
 
 

@@ -12,9 +12,9 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.regions import area_weights
-from climcopilot.tools.analysis.timeaxis import get_dataarray
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.datamodel.regions import area_weights
+from climcopilot.tools.datamodel.timeaxis import get_dataarray
 from climcopilot.tools.viz.taylor import taylor_figure
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.timeaxis import get_dataarray
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.datamodel.timeaxis import get_dataarray
 
 
 def composite_difference(field: xr.DataArray, index: xr.DataArray,

@@ -15,10 +15,10 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.regions import area_weights, lat_lon_names, on_grid
-from climcopilot.tools.analysis.steps import described, with_step
-from climcopilot.tools.analysis.timeaxis import frequency_of, get_dataarray
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.datamodel.regions import area_weights, lat_lon_names, on_grid
+from climcopilot.tools.datamodel.steps import described, with_step
+from climcopilot.tools.datamodel.timeaxis import frequency_of, get_dataarray
 from climcopilot.tools.viz.figures import save_figure
 
 

@@ -23,8 +23,9 @@ from climcopilot.tools.analysis.spacing import (
     nice_step,
     on_ages,
 )
-from climcopilot.tools.analysis.steps import described, settings, with_step
-from climcopilot.tools.analysis.timeaxis import (
+from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.datamodel.steps import described, settings, with_step
+from climcopilot.tools.datamodel.timeaxis import (
     AGE,
     LAG_UNIT,
     ORDER,
@@ -34,7 +35,6 @@ from climcopilot.tools.analysis.timeaxis import (
     is_age_series,
     span,
 )
-from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 from climcopilot.tools.viz.figures import save_figure
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.steps import with_step
-from climcopilot.tools.analysis.timeaxis import LAG_UNIT, along, frequency_of, get_dataarray
 from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.datamodel.steps import with_step
+from climcopilot.tools.datamodel.timeaxis import LAG_UNIT, along, frequency_of, get_dataarray
 
 
 class RunningMeanInput(BaseModel):

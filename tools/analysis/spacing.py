@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from climcopilot.tools.analysis.timeaxis import (
+from climcopilot.tools.base import ToolError
+from climcopilot.tools.datamodel.timeaxis import (
     AGE,
     LAG_UNIT,
     frequency_of,
     is_age_series,
     time_step_years,
 )
-from climcopilot.tools.base import ToolError
 
 
 @dataclass(frozen=True)

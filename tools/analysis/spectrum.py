@@ -11,8 +11,8 @@ from scipy import signal
 
 from climcopilot.tools.analysis.series import series_of
 from climcopilot.tools.analysis.spacing import evenly_spaced
-from climcopilot.tools.analysis.steps import described
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.datamodel.steps import described
 from climcopilot.tools.viz.figures import save_figure
 
 

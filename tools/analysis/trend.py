@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field
 from scipy import stats
 
 from climcopilot.tools.analysis.series import lag1_autocorrelation
-from climcopilot.tools.analysis.steps import described, with_step
-from climcopilot.tools.analysis.timeaxis import (
+from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.datamodel.steps import described, with_step
+from climcopilot.tools.datamodel.timeaxis import (
     along,
     axis_years,
     get_dataarray,
@@ -25,7 +26,6 @@ from climcopilot.tools.analysis.timeaxis import (
     select_period,
     span,
 )
-from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 
 
 @dataclass(frozen=True)

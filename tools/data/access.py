@@ -7,8 +7,6 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.steps import with_step
-from climcopilot.tools.analysis.timeaxis import month_label
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 from climcopilot.tools.data.catalog import (
     CatalogEntry,
@@ -27,6 +25,8 @@ from climcopilot.tools.data.opening import (
     pick_variable,
     subset,
 )
+from climcopilot.tools.datamodel.steps import with_step
+from climcopilot.tools.datamodel.timeaxis import month_label
 
 
 class SearchInput(BaseModel):

@@ -3,7 +3,7 @@
 Each entry of ``BUNDLED`` knows where its file lies, how to read it, its units, source and
 license, and the words a question may use for it (``aliases``). Series open as xarray
 DataArrays with CF-style attributes, along ``time`` (calendar dates) or, for paleo records,
-along ``age`` (ka BP, oldest first; see :mod:`climcopilot.tools.analysis.timeaxis`).
+along ``age`` (ka BP, oldest first; see :mod:`climcopilot.tools.datamodel.timeaxis`).
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ import pandas as pd
 import xarray as xr
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.steps import with_step
-from climcopilot.tools.analysis.timeaxis import (
+from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.data.vocabulary import SERIES, SeriesInfo
+from climcopilot.tools.datamodel.steps import with_step
+from climcopilot.tools.datamodel.timeaxis import (
     AGE,
     AGE_AXIS,
     parse_bound,
     period_label,
     span,
 )
-from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
-from climcopilot.tools.data.vocabulary import SERIES, SeriesInfo
 from climcopilot.tools.vocabulary import lookup
 
 

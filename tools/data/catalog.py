@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from climcopilot.tools.analysis.regions import REGIONS, Region, parse_region
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.data.bundled import BUNDLED
 from climcopilot.tools.data.cmip6 import SAMPLE_LICENSE, sample_root, scan_cmip6_tree
 from climcopilot.tools.data.vocabulary import FIELDS
+from climcopilot.tools.datamodel.regions import REGIONS, Region, parse_region
 from climcopilot.tools.vocabulary import lookup, plain
 
 Kind = Literal["series", "file", "directory", "collection"]

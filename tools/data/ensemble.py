@@ -10,11 +10,11 @@ from __future__ import annotations
 import xarray as xr
 from pydantic import BaseModel, Field, field_validator
 
-from climcopilot.tools.analysis.regions import area_mean
-from climcopilot.tools.analysis.timeaxis import annual_means, years_in
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
 from climcopilot.tools.data.cmip6 import open_models, sample_collection
 from climcopilot.tools.data.opening import normalise, subset
+from climcopilot.tools.datamodel.regions import area_mean
+from climcopilot.tools.datamodel.timeaxis import annual_means, years_in
 
 
 def model_subset(ds: xr.Dataset, variable: str, start: int, end: int, region: str | None,

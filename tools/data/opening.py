@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from climcopilot.tools.analysis.regions import parse_region, select_region
 from climcopilot.tools.base import ToolError
 from climcopilot.tools.data.bundled import BUNDLED
 from climcopilot.tools.data.catalog import CMIP6_SAMPLE, CatalogEntry
 from climcopilot.tools.data.cmip6 import open_member, sample_collection
+from climcopilot.tools.datamodel.regions import parse_region, select_region
 
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
 VERTICAL_NAMES = ("plev", "lev", "level", "pressure", "height", "depth")

@@ -2,8 +2,7 @@
 
 Plain data (no pandas, no files read): the question reader and the catalog use it without
 loading anything; :mod:`.bundled` adds how each series is read. Paleo records
-(``time_axis="age_ka"``) run along an age axis in ka BP instead of calendar time. The named
-seasons (``SEASONS``) are what ``analysis.subset`` takes as ``season``.
+(``time_axis="age_ka"``) run along an age axis in ka BP instead of calendar time.
 """
 
 from __future__ import annotations
@@ -125,30 +124,4 @@ FIELDS: tuple[Term, ...] = (
 )
 """The bundled gridded fields (example data of the eofs package)."""
 
-def _season(key: str, label: str, *aliases: str) -> Term:
-    return Term(key, "season", label, aliases)
-
-
-SEASONS: tuple[Term, ...] = (
-    _season("djf", "December-February", "dec-feb", "december-february",
-            "december to february", "boreal winter", "austral summer"),
-    _season("mam", "March-May", "mar-may", "march-may", "march to may", "boreal spring",
-            "austral autumn"),
-    _season("jja", "June-August", "jun-aug", "june-august", "june to august",
-            "boreal summer", "austral winter"),
-    _season("son", "September-November", "sep-nov", "september-november",
-            "september to november", "boreal autumn", "austral spring"),
-    _season("jjas", "June-September (the Indian summer monsoon season)", "jun-sep",
-            "june-september", "june to september", "monsoon season", "summer monsoon season"),
-    _season("ndjfm", "November-March (extended winter)", "nov-mar", "november-march",
-            "november to march", "extended winter"),
-    _season("djfm", "December-March", "dec-mar", "december-march", "december to march"),
-    _season("jfm", "January-March", "jan-mar", "january-march", "january to march"),
-    _season("amj", "April-June", "apr-jun", "april-june", "april to june"),
-    _season("jas", "July-September", "jul-sep", "july-september", "july to september"),
-    _season("ond", "October-December", "oct-dec", "october-december", "october to december"),
-)
-"""Named seasons (meteorological conventions; 'boreal'/'austral' name the hemisphere), as
-``analysis.subset`` takes them (any run of month initials works there too)."""
-
-TERMS: tuple[Term, ...] = (*(s.term for s in SERIES), *FIELDS, *SEASONS)
+TERMS: tuple[Term, ...] = (*(s.term for s in SERIES), *FIELDS)

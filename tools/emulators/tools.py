@@ -81,6 +81,11 @@ def simulate(args: SimulateInput, ctx: ToolContext) -> SimulateResult:
     values = {"mean": float(states.mean()), "std": float(states.std()),
               "n_times": float(ds.sizes["time"]), "sampling_interval": dt * every}
     units = {"mean": "1", "std": "1", "n_times": "samples", "sampling_interval": "MTU"}
+    if system.name == "lorenz63":  # each variable's own statistics: "the long-run mean of z"
+        for i, name in enumerate("xyz"):
+            values[f"mean_{name}"] = float(states[..., i].mean())
+            values[f"std_{name}"] = float(states[..., i].std())
+            units[f"mean_{name}"] = units[f"std_{name}"] = "1"
     if isinstance(system, KolmogorovFlow):
         values.update(kinetic_energy=float(system.energy(states).mean()),
                       enstrophy=float(system.enstrophy(states).mean()),
@@ -163,6 +168,9 @@ def lyapunov(args: LyapunovInput, ctx: ToolContext) -> LyapunovResult:
               "leading_std_error": spectrum.leading_std_error, "wall_s": wall_s}
     units = {"leading": "1/MTU", "kaplan_yorke_dim": "1", "lyapunov_time": "MTU",
              "exponent_sum": "1/MTU", "leading_std_error": "1/MTU", "wall_s": "s"}
+    if spectrum.leading > 0:  # a small error grows as exp(leading t): doubles in ln 2 / leading
+        values["doubling_time"] = math.log(2.0) / spectrum.leading
+        units["doubling_time"] = "MTU"
     if not math.isfinite(values["leading_std_error"]):
         del values["leading_std_error"], units["leading_std_error"]
     checks = [Check(name="finite", passed=bool(spectrum.exponents.isfinite().all()),

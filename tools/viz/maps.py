@@ -7,9 +7,9 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.regions import lat_lon_names, on_grid
-from climcopilot.tools.analysis.steps import settings, with_step
 from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.datamodel.regions import lat_lon_names, on_grid
+from climcopilot.tools.datamodel.steps import settings, with_step
 from climcopilot.tools.viz.figures import save_figure
 
 

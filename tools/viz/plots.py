@@ -7,9 +7,9 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, Field
 
-from climcopilot.tools.analysis.steps import settings, steps_of
-from climcopilot.tools.analysis.timeaxis import AGE, along, axis_years, is_age_series
 from climcopilot.tools.base import ToolContext, ToolError, ToolResult, tool
+from climcopilot.tools.datamodel.steps import settings, steps_of
+from climcopilot.tools.datamodel.timeaxis import AGE, along, axis_years, is_age_series
 from climcopilot.tools.viz.figures import save_figure
 
 

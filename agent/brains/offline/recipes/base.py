@@ -23,15 +23,17 @@ class RecipeStep:
 
 @dataclass(frozen=True)
 class Recipe:
-    """A routable plan. ``keywords``: the question must contain one of them (plain text, lower
-    case, no accents) unless empty; ``min_similarity``: the least cosine similarity to one of
-    the examples for the recipe to be chosen."""
+    """A routable plan. ``quantity``: the question spec's quantity it answers (a question
+    asking for it goes to this recipe first); ``keywords``: the question must contain one of
+    them (plain text, lower case, no accents) unless empty; ``min_similarity``: the least
+    cosine similarity to one of the examples for the recipe to be chosen."""
 
     name: str
     examples: tuple[str, ...]
     plan: tuple[str, ...]
     steps: tuple[RecipeStep, ...]
     answer: str
+    quantity: str | None = None  # what the recipe answers (the question spec's quantity)
     needs_series: int = 0
     needs_methods: int = 0
     max_methods: int = 99  # most DA methods the question may name (1: a single experiment)

@@ -6,6 +6,7 @@ from climcopilot.agent.brains.offline.recipes.base import Recipe, RecipeStep
 
 TWO_SERIES_DRIVERS = Recipe(
     name="two_series_drivers",
+    quantity="causal_direction",
     examples=(
         "Does the SOI drive the Nino-3 SST anomaly, or the other way round?",
         "Does ENSO cause Indian monsoon rainfall anomalies?",
@@ -38,6 +39,7 @@ TWO_SERIES_DRIVERS = Recipe(
 
 WHAT_LEADS = Recipe(
     name="what_leads",
+    quantity="drivers",
     examples=(
         "What leads the Nino-3 SST anomaly?",
         "Which indices lead All-India monsoon rainfall, and by how many months?",
@@ -66,6 +68,7 @@ WHAT_LEADS = Recipe(
 
 KNOWN_GRAPH_DISCOVERY = Recipe(
     name="known_graph_discovery",
+    quantity="causal_links",
     examples=(
         "Does PCMCI recover the true links of the tigramite tutorial example?",
         "Does the Koopman method report false links between uncoupled Rossler oscillators?",
@@ -94,6 +97,7 @@ KNOWN_GRAPH_DISCOVERY = Recipe(
 
 PLANTED_PRECURSOR = Recipe(
     name="planted_precursor",
+    quantity="drivers",
     examples=(
         "Where does the planted precursor of the synthetic field sit, and at which lead?",
         "Can causal discovery recover the region and lag of a planted precursor?",

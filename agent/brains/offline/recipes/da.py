@@ -11,6 +11,7 @@ from climcopilot.agent.brains.offline.recipes.base import Recipe, RecipeStep
 
 DA_METHOD_COMPARISON = Recipe(
     name="da_method_comparison",
+    quantity="method_comparison",
     examples=(
         "Which of 3D-Var, EnKF and LETKF gives the lowest analysis error on Lorenz-96 with 40 "
         "variables, all observed every step?",
@@ -49,6 +50,7 @@ DA_METHOD_COMPARISON = Recipe(
 
 DA_TWIN_EXPERIMENT = Recipe(
     name="da_twin_experiment",
+    quantity="analysis_rmse",
     examples=(
         "What is the analysis RMSE of the ETKF with 24 members and inflation 1.013 on "
         "Lorenz-96?",

@@ -7,6 +7,7 @@ from climcopilot.agent.brains.offline.recipes.base import Recipe, RecipeStep
 
 SEASONAL_CYCLE = Recipe(
     name="seasonal_cycle",
+    quantity="seasonal_cycle",
     examples=(
         "What is the seasonal cycle of Mauna Loa CO2: in which month is it highest and lowest, "
         "and what is the peak-to-trough amplitude?",
@@ -37,6 +38,7 @@ SEASONAL_CYCLE = Recipe(
 
 PERIOD_CHANGE = Recipe(
     name="period_change",
+    quantity="period_difference",
     examples=(
         "How much warmer was 2011-2020 than 1850-1900 in HadCRUT5?",
         "What is the warming of 2011-2020 relative to 1850-1900 in the global mean "
@@ -68,6 +70,7 @@ PERIOD_CHANGE = Recipe(
 
 SERIES_TREND = Recipe(
     name="series_trend",
+    quantity="trend",
     examples=(
         "What is the linear trend of HadCRUT5 global temperature since 1979, and is it "
         "significant?",
@@ -97,6 +100,7 @@ SERIES_TREND = Recipe(
 
 DOMINANT_PERIOD = Recipe(
     name="dominant_period",
+    quantity="dominant_period",
     examples=(
         "What is the dominant period of the Nino-3 SST anomaly?",
         "Which periodicity dominates the spectrum of the Southern Oscillation Index?",
@@ -123,6 +127,7 @@ DOMINANT_PERIOD = Recipe(
 
 PACIFIC_SST_EOF = Recipe(
     name="pacific_sst_eof",
+    quantity="eof_share",
     examples=(
         "What fraction of the variance of Pacific winter SST anomalies does the first EOF "
         "explain?",
@@ -150,6 +155,7 @@ PACIFIC_SST_EOF = Recipe(
 
 Z500_EOF = Recipe(
     name="z500_eof",
+    quantity="eof_share",
     examples=(
         "What share of the variance of North Atlantic winter 500 hPa geopotential height does "
         "the leading EOF explain?",
@@ -177,6 +183,7 @@ Z500_EOF = Recipe(
 
 CMIP6_MODEL_TRENDS = Recipe(
     name="cmip6_model_trends",
+    quantity="model_spread",
     examples=(
         "Which CMIP6 model in the sample has the largest 1950-2014 temperature trend?",
         "Compare the CMIP6 sample models' temperature trends and their agreement with the "

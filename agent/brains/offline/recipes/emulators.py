@@ -6,6 +6,7 @@ from climcopilot.agent.brains.offline.recipes.base import Recipe, RecipeStep
 
 LYAPUNOV_SPECTRUM = Recipe(
     name="lyapunov_spectrum",
+    quantity="lyapunov_exponent",
     examples=(
         "What is the leading Lyapunov exponent of Lorenz-96 with 40 variables and F = 8?",
         "How chaotic is Lorenz-96: Lyapunov exponents and Kaplan-Yorke dimension?",
@@ -32,6 +33,7 @@ LYAPUNOV_SPECTRUM = Recipe(
 
 SYSTEM_CLIMATE = Recipe(
     name="system_climate",
+    quantity="mean",
     examples=(
         "What are the long-run mean and standard deviation of Lorenz-96 with F = 8?",
         "What is the climatology of the Lorenz-96 model?",
@@ -55,6 +57,7 @@ SYSTEM_CLIMATE = Recipe(
 
 KOLMOGOROV_LAMINAR = Recipe(
     name="kolmogorov_laminar",
+    quantity="kinetic_energy",
     examples=(
         "What is the kinetic energy of the steady laminar Kolmogorov flow at Reynolds number 2?",
         "Does 2-D Kolmogorov flow at Re = 2 settle to the laminar solution?",
@@ -78,6 +81,7 @@ KOLMOGOROV_LAMINAR = Recipe(
 
 EMULATOR_SKILL = Recipe(
     name="emulator_skill",
+    quantity="emulator_skill",
     examples=(
         "How long can a neural emulator forecast Lorenz-96 before it loses skill?",
         "Train a neural network emulator of Lorenz-96 and compare it with persistence.",
@@ -107,6 +111,7 @@ EMULATOR_SKILL = Recipe(
 
 HYBRID_CLOSURE = Recipe(
     name="hybrid_closure",
+    quantity="closure_stability",
     examples=(
         "Is a learned parameterization of two-scale Lorenz-96 stable online?",
         "Learn the subgrid tendency of two-scale Lorenz-96 and run it coupled in the one-level "

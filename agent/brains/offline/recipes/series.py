@@ -6,6 +6,7 @@ from climcopilot.agent.brains.offline.recipes.base import Recipe, RecipeStep
 
 TWO_SERIES_CORRELATION = Recipe(
     name="two_series_correlation",
+    quantity="correlation",
     examples=(
         "What is the correlation between the Southern Oscillation Index and the Nino-3 SST "
         "anomaly?",

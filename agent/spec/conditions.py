@@ -1,0 +1,284 @@
+"""Reading the conditions a question states: periods, a season, transforms in order, a lag,
+the unit of a rate, an extreme, experiment settings and model parameters; and the
+conditions no tool can apply, so that an answer names them instead of dropping them.
+
+Every reader takes the question in plain lower case (:func:`climcopilot.tools.vocabulary.plain`)
+and, where case matters (month initials such as "SON"), the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from climcopilot.agent.spec.model import Period
+from climcopilot.agent.spec.names import find_terms
+
+YEAR = r"(\d{4})"
+UNIT_AFTER = (r"(?!\s*(?:cycles?|members?|steps?|particles?|samples?|variables?|points?|km|m\b|"
+              r"hpa|ppm|mm|years? of|runs?|seeds?|epochs?|realisations?|realizations?))")
+RANGE = re.compile(rf"(?:from |between |over |during |for |in )?(?<!\d){YEAR}s?\s*"
+                   rf"(?:-|–|—|to|until|till|through|and)\s*{YEAR}(?!\d){UNIT_AFTER}")
+DECADE = re.compile(r"\b(?:the )?(1[6-9]\d0|20\d0)s\b")
+CENTURY = re.compile(r"\b(?:the )?(19|20|21)(?:th|st) century\b")
+SINCE = re.compile(rf"\b(?:since|from|after|starting in|beginning in) {YEAR}(?!\d|s){UNIT_AFTER}")
+BEFORE = re.compile(rf"\b(?:before|until|up to|prior to) {YEAR}(?!\d|s){UNIT_AFTER}")
+SINGLE = re.compile(rf"\b(?:in|of|for|during) {YEAR}(?![\d-]|s){UNIT_AFTER}")
+
+
+def periods(text: str) -> list[Period]:
+    """The periods a question names, in order: ranges ('1980-2000', 'from 1980 to 2000',
+    'between 1959 and 2001'), decades ('the 1990s'), centuries, open ranges ('since 1979',
+    'before 1980') and single years ('in 1980'). Years outside 1000-2199 are kept (the
+    tool that cuts the data says they are outside it)."""
+    found: list[tuple[int, Period]] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(m: re.Match[str]) -> bool:
+        return not any(a < m.end() and m.start() < b for a, b in taken)
+
+    def keep(m: re.Match[str], period: Period) -> None:
+        found.append((m.start(), period))
+        taken.append((m.start(), m.end()))
+
+    for m in RANGE.finditer(text):
+        first, last = int(m.group(1)), int(m.group(2))
+        keep(m, Period(start=min(first, last), end=max(first, last)))
+    for m in DECADE.finditer(text):
+        if free(m):
+            keep(m, Period(start=int(m.group(1)), end=int(m.group(1)) + 9))
+    for m in CENTURY.finditer(text):
+        if free(m):
+            century = int(m.group(1))
+            keep(m, Period(start=(century - 1) * 100 + 1, end=century * 100))
+    for pattern, make in ((SINCE, lambda y: Period(start=y)),
+                          (BEFORE, lambda y: Period(start=None, end=y - 1)),
+                          (SINGLE, lambda y: Period(start=y, end=y))):
+        for m in pattern.finditer(text):
+            if free(m) and 1000 <= int(m.group(1)) <= 2199:
+                keep(m, make(int(m.group(1))))
+    return [p for _, p in sorted(found, key=lambda f: f[0])]
+
+
+MONTHS = "JFMAMJJASOND"
+COMMON_CODES = {"djf", "mam", "jja", "jjas", "ndjfm", "djfm", "jfm", "amj", "jas", "ond",
+                "mjjas", "amjjas", "jjaso", "mjj", "fma", "ndj", "ndjf", "jjason"}
+"""Month-initial seasons also taken in lower case (others must be written in capitals,
+so that words such as 'son' or 'mam' in running text are not read as seasons)."""
+SEASON_WORDS = {"summer monsoon": "JJAS", "monsoon": "JJAS", "summer": "JJA", "winter": "DJF",
+                "spring": "MAM", "autumn": "SON", "fall": "SON"}
+
+
+def _is_month_run(code: str) -> bool:
+    return len(code) >= 3 and code.upper() in MONTHS + MONTHS[:len(code) - 1]
+
+
+def season(text: str, original: str, monsoon_series: bool = False) -> str | None:
+    """The season a question restricts to, as month initials: explicit initials ('JJAS',
+    'DJF'; capitals, or a common one in any case), a named season ('boreal winter',
+    'june to september'), or a season word ('summer': JJA, JJAS for monsoon rainfall;
+    'winter': DJF, ...)."""
+    for m in re.finditer(r"(?<![\w-])([A-Za-z]{3,12})(?![\w-])", original):
+        code = m.group(1)
+        if _is_month_run(code) and (code.isupper() or code.lower() in COMMON_CODES):
+            return code.upper()
+    named = find_terms(text, "season")
+    if named:
+        return named[0][2].upper()
+    for word, code in SEASON_WORDS.items():
+        if re.search(rf"\b{word}\b", text):
+            return "JJAS" if monsoon_series and code == "JJA" else code
+    return None
+
+
+TRANSFORMS = (
+    ("detrend", r"detrend|de-trend|(?:remov\w*|subtract\w*|without) (?:the |a |its )?"
+                r"(?:linear |long-term )?trend|(?:linear )?trend (?:is |has been )?removed"),
+    ("anomalies", r"seasonal cycle (?:is |has been |was )?removed|(?:remov\w*|subtract\w*|"
+                  r"without) (?:the |its |a )?(?:mean )?(?:seasonal|annual) cycle|"
+                  r"deseasonali[sz]|climatology (?:is )?removed|monthly anomalies"),
+    ("standardize", r"standardi[sz]|z-scores?|normali[sz]ed to unit"),
+)
+RUNNING = re.compile(r"(\d+)[- ](month|year|step|point|day)s?[- ](?:running|moving|rolling|"
+                     r"centred|centered)[- ](?:mean|average)|(?:running|moving|rolling) "
+                     r"(?:mean|average) (?:of|over) (\d+) (month|year|step|point)s?")
+ANNUAL = re.compile(r"\bannual[- ](?:mean|average)s?\b|\byearly (?:mean|average)s?\b|"
+                    r"\bcalendar[- ]year (?:mean|average)s?\b|\bannual(?:ly)?[- ]averaged\b")
+
+
+def without_transforms(text: str) -> str:
+    """``text`` with the transform phrases blanked (so that 'once the seasonal cycle is
+    removed' does not read as asking for the seasonal cycle)."""
+    for _, pattern in TRANSFORMS:
+        text = re.sub(pattern, " ", text)
+    return ANNUAL.sub(" ", RUNNING.sub(" ", text))
+
+
+def transforms(text: str) -> tuple[list[str], str | None]:
+    """The transforms a question asks for, aggregations first then by mention
+    ('annual_mean', 'detrend', 'anomalies', 'running_mean:K', 'standardize'), and the unit
+    of a running mean's window ('month', 'year', or None for time steps)."""
+    found: list[tuple[int, str]] = []
+    unit = None
+    for name, pattern in TRANSFORMS:
+        m = re.search(pattern, text)
+        if m:
+            found.append((m.start(), name))
+    m = RUNNING.search(text)
+    if m:
+        size, what = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        found.append((m.start(), f"running_mean:{size}"))
+        unit = what if what in ("month", "year") else None
+    ordered = [name for _, name in sorted(found)]
+    if ANNUAL.search(text):
+        ordered.insert(0, "annual_mean")
+    return ordered, unit
+
+
+def lag(text: str) -> int | None:
+    """A specific lag asked for ('lag 3', 'lag-1 autocorrelation', 'at a lag of 6 months')."""
+    m = re.search(r"\blag(?:ged)?[- ]?(?:of |=\s*)?(\d+)\b|\b(\d+)[- ](?:month|year|step)s?"
+                  r"[- ]lag\b|\bat (\d+) (?:month|year|step)s?\b", text)
+    return int(next(g for g in m.groups() if g is not None)) if m else None
+
+
+def per(text: str) -> str | None:
+    """The unit of a rate asked for: year, decade or century."""
+    m = re.search(r"\bper (year|decade|century)\b|\ba (year|decade|century)\b|/\s?(yr|year)\b|"
+                  r"\b(annually|each year|every year)\b", text)
+    if not m:
+        return None
+    word = next(g for g in m.groups() if g is not None)
+    return "year" if word in ("yr", "annually", "each year", "every year") else word
+
+
+def extreme(text: str) -> str | None:
+    """max or min, for 'warmest', 'wettest', 'highest'... or 'coldest', 'driest', 'lowest'."""
+    if re.search(r"\b(warmest|hottest|highest|wettest|heaviest|maximum|largest|greatest|"
+                 r"strongest|peak)\b", text):
+        return "max"
+    if re.search(r"\b(coldest|coolest|lowest|driest|lightest|minimum|smallest|weakest)\b", text):
+        return "min"
+    return None
+
+
+NUMBER = r"(\d+(?:\.\d+)?)"
+IS = r"(?:\s*(?:of|is|=|:|equal to|set to|at))?\s*"
+EXPERIMENT = {
+    "infl": rf"inflation(?: factor)?{IS}{NUMBER}|\binfl\s*=\s*{NUMBER}",
+    "loc_rad": rf"locali[sz]ation radius{IS}{NUMBER}|\bloc_rad\s*=\s*{NUMBER}",
+    "xB": rf"\bxb{IS}{NUMBER}|\bb\s*=\s*{NUMBER}\s*x",
+    "dko": rf"\b(?:observ\w*|obs|observations)(?: only)? every {NUMBER}(?:st|nd|rd|th)? "
+           rf"(?:model |time |rk4 |integration )?steps?|\bdko\s*=\s*{NUMBER}|every {NUMBER}"
+           rf"(?:st|nd|rd|th)? (?:model |time )?steps?",
+    "obs_var": rf"(?:observation|obs) error variance{IS}{NUMBER}|\bobs_var\s*=\s*"
+               rf"{NUMBER}|\bobservation variance{IS}{NUMBER}|\berror variance{IS}{NUMBER}|"
+               rf"(?<![\w-])(?:obs )?var(?:iance)?\s*=?\s*{NUMBER}(?![\w.])",
+    "Ko": rf"{NUMBER} (?:observation |assimilation |analysis )?cycles|\bko\s*=\s*{NUMBER}",
+    "tau_max": rf"\btau_?max{IS}{NUMBER}|(?:up to|maximum lag of|max(?:imum)? lag)\s*"
+               rf"{NUMBER} (?:lags?|steps?|months?)?",
+    "alpha": rf"\balpha{IS}(0?\.\d+)|significance level{IS}(0?\.\d+)|at the (\d+(?:\.\d+)?) ?%"
+             rf" (?:significance )?level",
+}
+"""Experiment and method settings by the tools' argument names (DA, causal)."""
+MODEL = {
+    "F": rf"\bf\s*=\s*{NUMBER}|\bforcing(?: f)?(?: of| =)?\s*{NUMBER}",
+    "L": rf"\bl\s*=\s*{NUMBER}|domain (?:length|size)(?: of)?\s*{NUMBER}|"
+         rf"(?:periodic )?domain of length {NUMBER}|\blength {NUMBER}",
+    "Re": rf"reynolds number(?: of)?\s*=?\s*{NUMBER}|\bre\s*=\s*{NUMBER}",
+    "forcing_wavenumber": rf"sin\(\s*{NUMBER}\s*y\s*\)|forcing wavenumber(?: of)?\s*{NUMBER}",
+    "J": rf"\bj\s*=\s*{NUMBER}", "K": rf"\bk\s*=\s*{NUMBER}", "h": rf"\bh\s*=\s*{NUMBER}",
+    "b": rf"\bb\s*=\s*{NUMBER}(?!\s*x)", "c": rf"\bc\s*=\s*{NUMBER}",
+    "sigma": rf"\bsigma\s*=\s*{NUMBER}", "rho": rf"\brho\s*=\s*{NUMBER}",
+    "beta": rf"\bbeta\s*=\s*{NUMBER}",
+}
+"""Model parameters by the names the systems take (Lorenz-96 F, KS L, Kolmogorov Re...)."""
+MEMBERS = re.compile(rf"{NUMBER}[- ](?:members?|member ensemble|particles|ensemble members)|"
+                     rf"ensemble (?:size|of)\s*(?:of\s*)?{NUMBER}")
+SIZE = re.compile(rf"{NUMBER}[- ](?:variables?|sites?|grid points|dimensions?)|"
+                  rf"\bn\s*=\s*{NUMBER}\s*(?:variables?|sites?)")
+BARE_N = re.compile(rf"\bn\s*=\s*{NUMBER}")
+OBSERVED = re.compile(r"\bonly (x|y|z)(?:,? and (x|y|z))? (?:is |are )?observed|"
+                      r"\bobserv\w* only (x|y|z)(?:,? and (x|y|z))?\b")
+COMPONENT = re.compile(r"\b(?:of|in|for) (x|y|z)\b(?! ?=)|\b(x|y|z)[- ]component\b|"
+                       r"\bvariable (x|y|z)\b|\b(x|y|z) (?:variable|coordinate)\b")
+
+
+def _number(text: str) -> float | int:
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def _first_number(pattern: str | re.Pattern[str], text: str) -> float | int | None:
+    m = re.search(pattern, text)
+    return _number(next(g for g in m.groups() if g is not None)) if m else None
+
+
+def settings(text: str, has_methods: bool) -> tuple[dict[str, Any], dict[str, float]]:
+    """(experiment settings, model parameters) a question states. ``N`` is the ensemble
+    size when followed by 'members'/'particles' or when DA methods are named; the system's
+    size when followed by 'variables'/'sites' or otherwise."""
+    experiment: dict[str, Any] = {}
+    model: dict[str, float] = {}
+    for name, pattern in EXPERIMENT.items():
+        value = _first_number(pattern, text)
+        if value is not None:
+            experiment[name] = value
+    for name, pattern in MODEL.items():
+        value = _first_number(pattern, text)
+        if value is not None:
+            model[name] = value
+    if experiment.get("alpha", 0) >= 0.5:  # "at the 1 % level"
+        experiment["alpha"] = experiment["alpha"] / 100
+    members = _first_number(MEMBERS, text)
+    size = _first_number(SIZE, text)
+    bare = _first_number(BARE_N, text)
+    if members is not None:
+        experiment["N"] = members
+    elif bare is not None and has_methods and not SIZE.search(text):
+        experiment["N"] = bare
+    if size is not None:
+        model["N"] = size
+    elif bare is not None and "N" not in experiment:
+        model["N"] = bare
+    if re.search(r"\b(?:every (?:other|second|2nd) (?:site|variable|grid point|point)|half "
+                 r"(?:of )?the (?:sites|variables|grid points))", text):
+        experiment["obs_sites"] = "every_other"
+    observed = OBSERVED.search(text)
+    if observed:  # Lorenz-63's components by position: x, y, z
+        experiment["obs_sites"] = sorted({"xyz".index(c) for c in observed.groups() if c})
+    if re.search(r"\brotat", text):
+        experiment["rot"] = True
+    if re.search(r"\bpairwise\b", text):
+        experiment["mode"] = "pairwise"
+    if re.search(r"\bpcmci\+|\bpcmciplus\b|\bpcmci plus\b", text):
+        experiment["method"] = "pcmciplus"
+    std = _first_number(rf"(?:observation|obs) error (?:standard deviation|std|sigma){IS}"
+                        rf"{NUMBER}|\bsigma_obs{IS}{NUMBER}", text)
+    if std is not None and "obs_var" not in experiment:
+        experiment["obs_var"] = round(float(std) ** 2, 12)
+    component = COMPONENT.search(text)
+    if component:
+        experiment["component"] = next(g for g in component.groups() if g is not None)
+    return experiment, model
+
+
+UNSUPPORTED = (
+    (r"\bspearman|\brank correlation|\bkendall", "a rank correlation (the tools compute "
+     "Pearson's r)"),
+    (r"\bpartial correlation|controlling for|holding .* constant", "a partial correlation"),
+    (r"\bmedian\b", "a median (the tools give means)"),
+    (r"\b\d{1,2}(?:st|nd|rd|th) percentile|\bquantile", "a percentile"),
+    (r"\bbootstrap", "bootstrap confidence intervals"),
+    (r"\b(?:butterworth|lanczos|high-pass|low-pass|band-pass|bandpass) ?filter|"
+     r"\b(?:high|low|band)-?pass filtered", "a spectral filter"),
+    (r"\bexclud\w* (?:el nino|la nina|volcanic|enso)", "excluding particular years"),
+    (r"\bweighted by\b", "a weighting the question names"),
+    (r"\bdaily\b", "daily data (the bundled series are monthly or coarser)"),
+)
+"""Conditions a question may state that no tool applies: the answer names them."""
+
+
+def unsupported(text: str) -> list[str]:
+    """Conditions the question states that no tool can apply, in words."""
+    return [why for pattern, why in UNSUPPORTED if re.search(pattern, text)]

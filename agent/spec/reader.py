@@ -1,0 +1,61 @@
+"""Reading a question into its spec: the names, the family, the quantity and the conditions."""
+
+from __future__ import annotations
+
+from climcopilot.agent.spec import conditions
+from climcopilot.agent.spec.model import QuestionSpec
+from climcopilot.agent.spec.names import find_terms, first, generalized, keys
+from climcopilot.agent.spec.quantity import family, quantity
+from climcopilot.tools.vocabulary import plain
+
+MONSOON_SERIES = {"air"}  # rainfall series whose summer is the JJAS monsoon
+FIELD_SEASONS = {"pacific_sst_ndjfm": "NDJFM", "north_atlantic_z500_djf": "DJF"}
+"""Fields that hold one value per winter: the season they were averaged over."""
+
+
+def read_question(question: str) -> QuestionSpec:
+    """The spec of ``question``: every name it uses (in the tools' keys), what it asks, and
+    every condition it states."""
+    text = plain(question)
+    series_hits = find_terms(text, "series")
+    series = keys(series_hits)
+    fields = keys(find_terms(text, "field"))
+    methods = keys(find_terms(text, "da_method"))
+    system = first(text, "dynamical_system")
+    causal_system = first(text, "causal_system")
+    causal_tool = first(text, "causal_method")
+    kind = family(series=len(series), fields=len(fields), methods=len(methods),
+                  system=system is not None, causal_system=causal_system is not None,
+                  causal_tool=causal_tool is not None, text=text)
+    if kind != "causal":  # Lorenz-96 is a causal benchmark only in a question about links
+        causal_system = None
+    transforms, window_unit = conditions.transforms(text)
+    experiment, model = conditions.settings(text, has_methods=bool(methods) or kind == "da")
+    if kind == "data":  # settings of experiments and models mean nothing for data
+        experiment, model = {}, {}
+    elif kind == "emulators":
+        experiment = {k: v for k, v in experiment.items() if k == "component"}
+    elif kind == "causal":
+        model = {}
+    asked = quantity(conditions.without_transforms(text), kind, len(series), len(fields),
+                     len(methods))
+    season = conditions.season(text, question, monsoon_series=bool(MONSOON_SERIES & set(series)))
+    if kind not in ("data", None):
+        season = None
+    inherent = next((FIELD_SEASONS[f] for f in fields if f in FIELD_SEASONS), None)
+    if inherent is not None and season in (inherent, "DJF", None):
+        # the field holds one season already: a series tracked against it is cut to it,
+        # and the field's own season is no condition
+        season = inherent if asked == "pc_correlation" and series else None
+    if season is not None and asked != "seasonal_cycle" and "seasonal_mean" not in transforms:
+        transforms = ["seasonal_mean", *transforms]
+    lag = conditions.lag(text) if kind in ("data", None) else None
+    return QuestionSpec(
+        text=text, generalized=generalized(text, series_hits), quantity=asked, series=series,
+        fields=fields, system=system, methods=methods, causal_system=causal_system,
+        causal_tool=causal_tool,
+        periods=conditions.periods(text) if kind in ("data", None) else [],
+        season=season, transforms=transforms if kind in ("data", None) else [], lag=lag,
+        per=conditions.per(text), window_unit=window_unit, extreme=conditions.extreme(text),
+        settings=experiment,
+        system_params=model, unsupported=conditions.unsupported(text))

@@ -1,0 +1,102 @@
+"""The checks that hold an answer to its question: faithfulness (every number stated traces to
+what the run produced), coverage (every condition of the question applied, or the answer is
+partial and names it), and what each lets into memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import findings_in
+
+from climcopilot.agent.brains.offline import OfflineBrain
+from climcopilot.agent.brains.scripted import ScriptedBrain
+from climcopilot.agent.config import load_settings
+from climcopilot.agent.coverage import unapplied
+from climcopilot.agent.faithfulness import unsourced, written
+from climcopilot.agent.outcome import outcome_of
+from climcopilot.agent.session import Session
+from climcopilot.agent.spec import read_question
+from climcopilot.agent.steps import Action, Step
+from climcopilot.sandbox.observation import Observation
+
+
+def test_numbers_inside_names_are_not_numbers_of_the_answer() -> None:
+    text = "Niño-3.4 and HadCRUT5 with CO2 under 3D-Var on Lorenz-96: r = -0.67, p = 4e-21"
+    assert [n for n, _ in written(text)] == [-0.67, 4e-21]
+
+
+def test_a_number_traces_as_written_or_through_a_unit_conversion() -> None:
+    produced = [-0.6657675, 18.706, 0.4905]
+    assert unsourced("r = -0.67, trend 18.7 per decade, 1.87 per year, 49.1 %", produced) == []
+    assert unsourced("r = -0.62", produced) == ["-0.62"]  # close, but not what was produced
+    assert unsourced("about 2.5 times as much", produced) == ["2.5"]
+
+
+def step(number: int, tool: str, arguments: dict, result: dict | None = None) -> Step:
+    action = Action(kind="tool", tool=tool, arguments=arguments)
+    return Step(number=number, action=action,
+                observation=Observation(cell=number, code="", ok=True, result=result,
+                                        source="tool", trusted=True))
+
+
+def test_coverage_names_each_condition_no_step_applied() -> None:
+    spec = read_question("What is the trend of summer (JJAS) All-India rainfall over "
+                         "1950-2000, after removing the seasonal cycle?")
+    opened = step(1, "data.open_series", {"name": "air"}, {"frequency": "monthly"})
+    whole = [opened, step(2, "analysis.trend", {"handle": "air"})]
+    missing = unapplied(spec, whole)
+    assert [m.split(":")[0] for m in missing] == ["period 1950-2000", "season JJAS",
+                                                   "seasonal_mean", "anomalies"]
+    applied = [opened, step(2, "analysis.subset", {"handle": "air", "start": 1950, "end": 2000,
+                                                   "season": "jjas", "seasonal_mean": True}),
+               step(3, "analysis.anomalies", {"handle": "x"}), step(4, "analysis.trend", {})]
+    assert unapplied(spec, applied) == []
+
+
+def ask(home: Path, question: str, script: list[dict] | None = None) -> dict:
+    settings = load_settings("scripted" if script is not None else "offline")
+    brain = ScriptedBrain(script) if script is not None else OfflineBrain()
+    with Session(settings, brain) as session:
+        return session.ask(question)
+
+
+OPEN_SOI = {"tool": "data.open_series", "arguments": {"name": "soi"}}
+
+
+def test_a_number_no_step_produced_is_unverified_and_not_remembered(home: Path) -> None:
+    invented = ask(home, "How many monthly values does the SOI record hold?",
+                   [OPEN_SOI, {"answer": "The SOI record holds 912 monthly values."}])
+    outcome = outcome_of(invented)
+    assert outcome.status == "done" and not outcome.verified
+    assert "912" in outcome.text and "**unverified**" in outcome.text
+    assert findings_in(home) == 0
+    honest = ask(home, "How many monthly values does the SOI record hold?",
+                 [OPEN_SOI, {"answer": "The SOI record holds 828 monthly values."}])
+    assert outcome_of(honest).verified and findings_in(home) == 1
+
+
+def test_a_condition_no_tool_supports_makes_the_answer_partial(home: Path) -> None:
+    pair = [OPEN_SOI, {"tool": "data.open_series", "arguments": {"name": "nino3"}},
+            {"tool": "analysis.align", "arguments": {"a": "soi", "b": "nino3"}},
+            {"tool": "analysis.lag_correlation",
+             "arguments": {"a": "soi_aligned", "b": "nino3_aligned"}},
+            {"answer": "They are strongly anti-correlated."}]
+    state = ask(home, "What is the Spearman rank correlation between the SOI and Niño-3?",
+                pair)
+    outcome = outcome_of(state)
+    assert outcome.status == "partial" and "rank correlation" in (outcome.reason or "")
+    assert "I could not apply a rank correlation" in outcome.text
+    assert "checks: all passed" not in outcome.text and findings_in(home) == 0
+
+
+def test_offline_names_a_season_an_annual_record_cannot_have(home: Path) -> None:
+    outcome = outcome_of(ask(home, "What is the trend of winter (DJF) HadCRUT5 since 1950?"))
+    assert outcome.status == "partial" and "season DJF" in (outcome.reason or "")
+    assert "annual" in outcome.text and findings_in(home) == 0
+
+
+def test_impossible_years_are_a_one_line_error_not_a_default(home: Path) -> None:
+    outcome = outcome_of(ask(home, "How much warmer was 3011-3020 than 1850-1900 in "
+                                   "HadCRUT5?"))
+    assert outcome.status == "failed" and "3011" in (outcome.reason or "")
+    assert "\n" not in (outcome.reason or "") and findings_in(home) == 0
