@@ -3,8 +3,8 @@
 Inductor fuses each RK4 stage into one loop (C++ on the CPU, Triton on CUDA): for Lorenz-96
 about 17 passes over the state a step against the hand-fused eager step's 68. The first call
 compiles (8 to 80 s here, benchmarks/README.md), so :func:`choose_compiled` asks for it only
-when the eager run would take longer than :data:`COMPILE_AFTER_S`. ``CLIMCOPILOT_COMPILE`` = ``auto``
-(default), ``never`` or ``always`` overrides that. Where compiling is not possible (no C++
+when the eager run would take longer than :data:`COMPILE_AFTER_S`. ``CLIMCOPILOT_COMPILE`` =
+``auto`` (default), ``never`` or ``always`` overrides that. Where compiling is not possible (no C++
 compiler, no Triton, an unwritable cache, an inductor error) the eager step runs instead and a
 warning says why, once per process.
 """
