@@ -291,3 +291,21 @@ def test_pf_jitter_has_the_kernel_covariance(parents):
     scale = h**2 * np.sqrt(np.outer(kernel.diagonal(), kernel.diagonal()))
     # sampling error of a covariance from 4000 draws: about 0.02 of this scale
     np.testing.assert_allclose(np.cov(jittered.T) / scale, h**2 * kernel / scale, atol=0.08)
+
+
+def test_a_cached_traced_cycle_never_serves_another_set_up():
+    # Same forecast model, different systems: 3D-Var's B (the system's climatology) differs, so
+    # the traced cycle of one must not be reused for the other.
+    from climcopilot.tools.da import forecast
+    from climcopilot.tools.da.twin import run_twin
+
+    def run(F):
+        return run_twin(TwinInput(method="3dvar", xB=0.02, Ko=40, system_params={"F": F},
+                                  forecast_model="lorenz96", forecast_params={"F": 8.5},
+                                  device="cpu")).rmse_a
+
+    forecast._TRACED.clear()
+    alone = run(9.0)
+    forecast._TRACED.clear()
+    run(8.0)
+    assert run(9.0) == alone

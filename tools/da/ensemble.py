@@ -125,8 +125,7 @@ class StochasticEnKF(EnsembleFilter):
     def analysis(self, E, y, setup, draw=None):
         _, A, Y, obs_mean = _anomalies(E, setup)
         innovations = (y - draw) - Y - obs_mean  # (N, n_obs): y - D - Eo
-        weights = _kalman_weights(Y, innovations, setup.obs.obs_var)
-        return inflate(torch.addmm(E, weights, Y.T @ A), self.infl)
+        return inflate(_kalman_update(E, A, Y, innovations, setup.obs.obs_var), self.infl)
 
 
 class DEnKF(EnsembleFilter):
@@ -135,15 +134,18 @@ class DEnKF(EnsembleFilter):
     def analysis(self, E, y, setup, draw=None):
         _, A, Y, obs_mean = _anomalies(E, setup)
         innovations = torch.add(y - obs_mean, Y, alpha=-0.5)
-        weights = _kalman_weights(Y, innovations, setup.obs.obs_var)
-        return inflate(torch.addmm(E, weights, Y.T @ A), self.infl)
+        return inflate(_kalman_update(E, A, Y, innovations, setup.obs.obs_var), self.infl)
 
 
-def _kalman_weights(Y: Tensor, innovations: Tensor, obs_var: float) -> Tensor:
-    """innovations (N, n_obs) @ C^-1 with C = Y^T Y + (N - 1) R, R = obs_var I (Cholesky)."""
+def _kalman_update(E: Tensor, A: Tensor, Y: Tensor, innovations: Tensor,
+                   obs_var: float) -> Tensor:
+    """E + innovations C^-1 Y^T A (N, dim), C = Y^T Y + (N - 1) R, R = obs_var I: the
+    ensemble Kalman update of the members E with anomalies A, obs anomalies Y and innovations
+    (N, n_obs), C solved by Cholesky."""
     C = Y.T @ Y
     C.diagonal().add_((len(Y) - 1) * obs_var)
-    return torch.cholesky_solve(innovations.T, torch.linalg.cholesky(C)).T
+    gain = torch.cholesky_solve(Y.T @ A, torch.linalg.cholesky(C))  # C^-1 Y^T A (n_obs, dim)
+    return torch.addmm(E, innovations, gain)
 
 
 def etkf_transform(Y: Tensor, dy: Tensor) -> tuple[Tensor, Tensor]:

@@ -98,11 +98,11 @@ class TwinSetup:
 
     @property
     def key(self) -> tuple:
-        """What a traced cycle reads from the set-up: model, time steps, observation sites and
-        variance, device."""
+        """What a traced cycle reads from the set-up: system (its climatology), model, time
+        steps, observation sites and variance, device."""
         sites = None if self.obs.sites is None else tuple(self.obs.sites.tolist())
-        return (describe_model(self.model), self.dt, self.dko, sites, self.obs.obs_var,
-                str(self.device))
+        return (describe_model(self.system), describe_model(self.model), self.dt, self.dko,
+                sites, self.obs.obs_var, str(self.device))
 
     def sample_x0(self, n: int, gen: torch.Generator) -> Tensor:
         """``n`` draws from the initial distribution, shape (n, dim), on the set-up's device."""

@@ -2,7 +2,7 @@
 
 A 100-member Lorenz-63 ensemble is a few hundred numbers, so a step costs what its operations
 cost to launch, not what they compute: the generic step (:func:`~climcopilot.tools.emulators.
-systems.rk4` over ``Lorenz63.tendency``) launches 47 operations, :class:`Lorenz63Step` 18, with
+systems.rk4` over ``Lorenz63.tendency``) launches 47 operations, :class:`Lorenz63Step` 16, with
 the same arithmetic up to rounding (tests/test_da_methods.py). :func:`fused_step` gives a
 model's fused step, or its own ``step`` when it has none.
 """
@@ -36,7 +36,7 @@ class Lorenz63Step:
 
     def __call__(self, x: Tensor, dt: float) -> Tensor:
         """One step of states ``x`` (..., 3) by ``dt`` MTU."""
-        states = x.reshape(-1, 3)
+        states = x if x.dim() == 2 else x.reshape(-1, 3)
         M = self.M.to(device=x.device, dtype=x.dtype)
         first = states @ M
 
@@ -50,7 +50,8 @@ class Lorenz63Step:
         k3 = tendency(torch.addmm(first, k2, M, alpha=0.5 * dt))
         total.add_(k3, alpha=2.0)
         total.add_(tendency(torch.addmm(first, k3, M, alpha=dt)))
-        return torch.add(states, total, alpha=dt / 6.0).reshape(x.shape)
+        step = torch.add(states, total, alpha=dt / 6.0)
+        return step if x.dim() == 2 else step.reshape(x.shape)
 
 
 def fused_step(model: Model) -> Step:
