@@ -1,4 +1,4 @@
-"""Optional ``torch.compile`` of the column RK4 step, with the eager step as the fallback.
+"""Optional ``torch.compile`` of the RK4 steps, with the eager step as the fallback.
 
 Inductor fuses each RK4 stage into one loop (C++ on the CPU, Triton on CUDA): for Lorenz-96
 about 17 passes over the state a step against the hand-fused eager step's 68. The first call
@@ -26,7 +26,8 @@ MODES = ("auto", "never", "always")
 COMPILE_AFTER_S = 120.0  # auto: compile when the eager run would take longer (s)
 
 SystemStep = Callable[[Tensor, float, object], Tensor]
-"""An RK4 step of columns (dim, members) for a system passed as the third argument."""
+"""A step ``f(states, dt, model)``: a module-level function, the model passed as an argument,
+so one compilation serves every model instance."""
 
 _COMPILED: dict[int, SystemStep] = {}
 _FAILED: dict[str, str] = {}  # device type -> why compiling failed there

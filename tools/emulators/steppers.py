@@ -1,6 +1,6 @@
 """How :func:`~climcopilot.tools.emulators.systems.integrate` advances an ensemble.
 
-:class:`ModelStepper` calls any model's ``step``. The RK4 systems hold the ensemble as columns
+:class:`ModelStepper` calls any model's ``step``. Lorenz-96 holds the ensemble as columns
 (dim, members) instead: with the members along the fast axis, a shift along the state (the
 ring's neighbours) is a shift by whole contiguous rows, and every operation is one long
 vectorised pass. Large ensembles are memory-bound, and a new tensor per operation costs page
@@ -68,7 +68,20 @@ class ModelStepper:
         out.copy_(self.x)
 
 
-class ColumnStepper:
+class Columns:
+    """An ensemble of ``dim`` variables held as columns: ``state`` is (dim, members), valid
+    until the next step; ``write`` copies it back to rows (..., dim)."""
+
+    dim: int
+
+    def state(self) -> Tensor:
+        raise NotImplementedError
+
+    def write(self, out: Tensor) -> None:
+        out.view(-1, self.dim).copy_(self.state().T)
+
+
+class ColumnStepper(Columns):
     """States ``x`` (..., dim) held as columns (dim, members), advanced by ``step(columns, dt,
     model)``."""
 
@@ -81,14 +94,10 @@ class ColumnStepper:
         self.columns = self._step(self.columns, dt, self.model)
 
     def state(self) -> Tensor:
-        """The current states as (dim, members) columns (valid until the next step)."""
         return self.columns
 
-    def write(self, out: Tensor) -> None:
-        out.view(-1, self.dim).copy_(self.state().T)
 
-
-class Lorenz96Columns(ColumnStepper):
+class Lorenz96Columns(Columns):
     """Lorenz-96 RK4, hand-fused: dx_i/dt = (x_{i+1} - x_{i-2}) x_{i-1} - x_i + F.
 
     The state and the stage input live in wrap-padded buffers (dim + 3, members): rows 0 and 1
