@@ -14,7 +14,7 @@ F, observation variance). LETKF localises per state variable (batch 1), Gaspari-
 distances. Each value is the median of rmse_a (time mean after burn-in of the RMS analysis
 error) over seeds 3, 5 and 7; the seeds' spread is printed for the tolerances, and "contrast"
 lines give the same method without the task's condition (what a dropped condition returns).
-Slow: about 15 minutes on one idle core, an hour on a busy shared one (LETKF takes a third).
+Slow: about 20 minutes on a busy shared 2-core VM (the LETKF runs take a third of it).
 """
 
 from __future__ import annotations
