@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 QUESTION ?= What is the correlation between the Southern Oscillation Index and the Niño-3 SST anomaly?
 
-.PHONY: install demo test test-slow lint bench eval eval-smoke clean
+.PHONY: install demo test test-slow lint bench eval eval-dev eval-smoke clean
 
 $(STAMP): pyproject.toml
 	# bubblewrap and libseccomp (its system-call filter) isolate the kernel, tmux drives the chat
@@ -50,6 +50,10 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/climcopilot eval --brain offline --parallel 2 --out eval-report
+
+eval-dev: $(STAMP)
+	$(BIN)/climcopilot eval --suite dev --brain offline --parallel 2 --out eval-report/dev
+	$(BIN)/climcopilot eval --suite dev_refusals --brain offline --out eval-report/dev_refusals
 
 eval-smoke: $(STAMP)
 	$(BIN)/climcopilot eval --brain offline --smoke

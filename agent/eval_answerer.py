@@ -79,4 +79,6 @@ class SessionAnswerer:
                      tool_calls=[ToolCall(tool=s.tool, arguments=s.arguments)
                                  for s in outcome.steps if s.kind == "tool" and s.tool],
                      prompt_tokens=used[0] if used else None,
-                     completion_tokens=used[1] if used else None, spec=outcome.spec)
+                     completion_tokens=used[1] if used else None,
+                     constraints=outcome.constraints, not_applied=outcome.not_applied,
+                     invented=outcome.invented)

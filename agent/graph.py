@@ -33,11 +33,14 @@ def after_act(state: AgentState) -> Literal["observe", "check", "__end__"]:
     return "check" if state.get("final") is not None else "observe"
 
 
-def after_observe(state: AgentState) -> Literal["act", "plan", "__end__"]:
-    """The next decision, or a re-plan after an action failed twice, or the end (stuck)."""
+def after_observe(state: AgentState) -> Literal["observe", "act", "plan", "__end__"]:
+    """The next pending action, the next decision, or a re-plan after an action failed
+    twice, or the end (stuck)."""
     if state["status"] != "running":
         return END
-    return "plan" if state.get("replan_requested") else "act"
+    if state.get("replan_requested"):
+        return "plan"
+    return "observe" if state.get("pending") else "act"
 
 
 def after_check(state: AgentState) -> Literal["answer", "act", "__end__"]:

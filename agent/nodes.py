@@ -16,6 +16,7 @@ from langgraph.types import interrupt
 from climcopilot.agent.coverage import unapplied
 from climcopilot.agent.errors import BrainError
 from climcopilot.agent.events import CheckEvent, PlanEvent, StepEvent, StepStarted
+from climcopilot.agent.executor import refused
 from climcopilot.agent.faithfulness import numbers_in, unsourced
 from climcopilot.agent.findings import count_skill, finding_of
 from climcopilot.agent.provenance import provenance, reproduce_block
@@ -23,7 +24,7 @@ from climcopilot.agent.scope import in_scope
 from climcopilot.agent.services import Services
 from climcopilot.agent.spec import read_in_context, read_question
 from climcopilot.agent.state import AgentState, Evidence, Recall, RecalledSkill
-from climcopilot.agent.steps import Action, Finish, Step, failed_before
+from climcopilot.agent.steps import Action, Finish, Step, done_before, failed_before
 from climcopilot.agent.verification import collect, from_memory, reproduce
 from climcopilot.knowledge.memory import contradiction
 from climcopilot.knowledge.records import Finding, Skill
@@ -69,18 +70,25 @@ def plan(state: AgentState, runtime: Runtime[Services]) -> Update:
 
 
 def act(state: AgentState, runtime: Runtime[Services]) -> Update:
-    """The brain's next decision: an action to run, or the end (Finish); within the budget."""
+    """The brain's next decision: actions to run, or the end (Finish). When the step budget
+    is spent, what was found so far is answered as partial (failed if nothing was)."""
     budget = runtime.context.step_budget
-    if len(state.get("steps", [])) >= budget:
-        return {"status": "failed",
-                "reason": f"the step budget of {budget} actions was used up without an answer"}
+    steps = state.get("steps", [])
+    if len(steps) >= budget:
+        spent = f"the step budget of {budget} actions was used up before the brain finished"
+        if not any(s.result is not None for s in steps):
+            return {"status": "failed", "reason": f"{spent}, and no step succeeded"}
+        return {"final": Finish(cut_short=spent), "pending": []}
     try:
         decision = runtime.context.brain.decide(state)
     except BrainError as exc:
         return {"status": "failed", "reason": str(exc)}
     if isinstance(decision, Finish):
-        return {"final": decision, "pending": None}
-    return {"pending": decision, "final": None}
+        return {"final": decision, "pending": []}
+    actions = decision if isinstance(decision, list) else [decision]
+    if not actions:
+        return {"status": "failed", "reason": "the brain decided nothing to do"}
+    return {"pending": actions[: budget - len(steps)], "final": None}
 
 
 def edited(action: Action, reply: dict[str, Any]) -> Action:
@@ -93,29 +101,34 @@ def edited(action: Action, reply: dict[str, Any]) -> Action:
 
 
 def observe(state: AgentState, runtime: Runtime[Services]) -> Update:
-    """Run the pending action (after the user's approval where the policy asks for it). The
-    same action failing twice asks for a re-plan; failing again after one, stops.
+    """Run the first pending action (after the user's approval where the policy asks for
+    it); the others wait their turn. A call that repeats an earlier successful one exactly
+    is not run again: the brain is told where its result is. The same action failing twice
+    asks for a re-plan; failing again after one, stops.
 
     The approval is a LangGraph ``interrupt``: the caller resumes with
     ``Command(resume=reply)``, ``reply`` being ``{"approve": true}``, ``{"approve": false}``
     or an edited step (``{"code": ...}`` or ``{"arguments": {...}}``)."""
-    action = state["pending"]
-    assert action is not None
+    action, *waiting = state["pending"]
     services = runtime.context
     why = services.approval.reason(action)
     if why:
         reply = interrupt({"action": action.model_dump(), "label": action.label(),
                            "reason": why, "plan": state.get("plan", [])})
         if not reply.get("approve", True):
-            return {"status": "failed", "pending": None,
+            return {"status": "failed", "pending": [],
                     "reason": f"the user did not approve {action.label()}"}
         action = edited(action, reply)
     steps = state.get("steps", [])
     number = len(steps) + 1
     runtime.stream_writer(StepStarted(number=number, action=action))
-    step = Step(number=number, action=action, observation=services.run(action))
+    earlier = done_before(steps, action)
+    observation = refused(action, f"repeated: this exact call already ran as step "
+                                  f"{earlier.number}; use its result ({earlier.brief(200)})"
+                          ) if earlier is not None else services.run(action)
+    step = Step(number=number, action=action, observation=observation)
     runtime.stream_writer(StepEvent(step=step))
-    update: Update = {"steps": [step], "pending": None, "feedback": None}
+    update: Update = {"steps": [step], "pending": waiting, "feedback": None}
     if step.ok or not failed_before(steps, action):
         return update
     error = step.observation.error
@@ -145,6 +158,8 @@ def check(state: AgentState, runtime: Runtime[Services]) -> Update:
     evidence = reproduce(steps, evidence, runtime.context.reproduce)
     evidence.not_applied = unapplied(state["spec"], steps,
                                      runtime.context.brain.not_applied(state))
+    if final.cut_short:
+        evidence.not_applied.append(f"the whole question: {final.cut_short}")
     runtime.stream_writer(CheckEvent(verified=evidence.verified, problems=evidence.problems))
     return {"evidence": evidence, "feedback": "; ".join(evidence.problems) or None}
 
@@ -163,9 +178,11 @@ def answer(state: AgentState, runtime: Runtime[Services]) -> Update:
     evidence = state.get("evidence") or Evidence()
     invented = unsourced(body, sources(state))
     if invented:
-        evidence = evidence.model_copy(update={"verified": False, "problems": [
-            *evidence.problems, f"the answer states {', '.join(invented)}, which no step "
-                                "produced"]})
+        evidence = evidence.model_copy(update={"verified": False, "invented": invented,
+                                               "problems": [*evidence.problems,
+                                                            f"the answer states "
+                                                            f"{', '.join(invented)}, which no "
+                                                            "step produced"]})
     body += "".join(f" I could not apply {item}." for item in evidence.not_applied
                     if item.split(":")[0] not in body)
     notes = list(state.get("notes", []))

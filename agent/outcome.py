@@ -40,6 +40,9 @@ class Outcome(BaseModel):
     verified: bool = False
     finding_id: str | None = None
     spec: dict[str, Any] = Field(default_factory=dict)
+    constraints: dict[str, Any] = Field(default_factory=dict)
+    not_applied: list[str] = Field(default_factory=list)
+    invented: list[str] = Field(default_factory=list)
     steps: list[StepSummary] = Field(default_factory=list)
 
 
@@ -54,6 +57,8 @@ def outcome_of(state: AgentState) -> Outcome:
         value_steps=evidence.value_steps, figures=evidence.figures,
         verified=evidence.verified, finding_id=state.get("finding_id"),
         spec=spec.model_dump() if spec is not None else {},
+        constraints=spec.constraints() if spec is not None else {},
+        not_applied=evidence.not_applied, invented=evidence.invented,
         steps=[StepSummary(number=s.number, kind=s.action.kind, action=s.action.label(),
                            tool=s.action.tool,
                            arguments=s.action.arguments, ok=s.ok, summary=s.brief(300))

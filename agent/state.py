@@ -49,6 +49,7 @@ class Evidence(BaseModel):
     verified: bool = False
     problems: list[str] = Field(default_factory=list)
     not_applied: list[str] = Field(default_factory=list)
+    invented: list[str] = Field(default_factory=list)  # numbers stated that no step produced
 
 
 class AgentState(TypedDict, total=False):
@@ -62,7 +63,7 @@ class AgentState(TypedDict, total=False):
     plan: list[str]
     memo: dict[str, Any]  # the brain's own notes between nodes (e.g. the offline recipe)
     steps: Annotated[list[Step], operator.add]
-    pending: Action | None
+    pending: list[Action]  # decided, not yet run (several: an LLM's parallel calls)
     final: Finish | None
     feedback: str | None  # an error or failed check the brain must address
     replans: int
@@ -91,5 +92,5 @@ def initial_state(question: str, session_id: str,
     """The state a new question starts from (``previous``: the spec of the question before
     it in the conversation, against which a follow-up is read)."""
     return {"question": question, "session_id": session_id, "status": "running", "steps": [],
-            "replans": 0, "check_retries": 0, "feedback": None, "pending": None,
+            "replans": 0, "check_retries": 0, "feedback": None, "pending": [],
             "final": None, "previous": previous}

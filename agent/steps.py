@@ -29,6 +29,8 @@ class Action(BaseModel):
     error: str | None = None
     raw: str | None = None  # the arguments text as the LLM sent it, when it was not JSON
     call_id: str | None = None  # the LLM's tool-call id, echoed back in its transcript
+    turn: int | None = None  # which of the brain's decisions it belongs to (parallel calls)
+    content: str | None = None  # text the LLM sent along with the call (first call of a turn)
 
     def key(self) -> str:
         """Identity for stuck-loop detection: the same key failing twice is a loop."""
@@ -48,14 +50,18 @@ class Finish(BaseModel):
     """The brain is done; ``answer`` is its final text (empty: compose from the steps).
 
     ``values``/``units``: numbers the answer rests on that no step of this run produced (an
-    answer reused from a verified finding in memory)."""
+    answer reused from a verified finding in memory). ``cut_short``: why the run ended before
+    the brain finished (e.g. the step budget), so that the answer is partial."""
 
     answer: str = ""
     values: dict[str, float] = Field(default_factory=dict)
     units: dict[str, str] = Field(default_factory=dict)
+    cut_short: str | None = None
 
 
-Decision = Action | Finish
+Decision = Action | list[Action] | Finish
+"""What a brain decides: one action, several to run in order (an LLM's parallel tool calls),
+or the end."""
 
 
 class Step(BaseModel):
@@ -105,6 +111,13 @@ def tool_results(steps: list[Step]) -> list[dict[str, Any]]:
 def failed_before(steps: list[Step], action: Action) -> bool:
     """True when the same action already failed in an earlier step."""
     return any(not s.ok and s.action.key() == action.key() for s in steps)
+
+
+def done_before(steps: list[Step], action: Action) -> Step | None:
+    """The earlier step that already ran this very action (same tool and arguments, or the
+    same code) successfully, if any."""
+    return next((s for s in steps if s.ok and s.action.kind != "invalid"
+                 and s.action.key() == action.key()), None)
 
 
 def figures_of(steps: list[Step]) -> list[str]:

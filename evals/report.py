@@ -54,6 +54,7 @@ def summarize(runs: list[TaskRun], prices: Prices = Prices()) -> dict[str, Any]:
     for metric in TRAJECTORY:
         judged = [getattr(r, metric) for r in runs if getattr(r, metric) is not None]
         trajectory[metric] = sum(judged) / len(judged) if judged else None
+    verdicts = [v.split(":")[0] for r in runs for v in r.constraints.values()]
     prompt = _total([r.prompt_tokens for r in runs])
     completion = _total([r.completion_tokens for r in runs])
     return {"tasks": len(runs), "passed": sum(r.passed for r in runs),
@@ -65,6 +66,10 @@ def summarize(runs: list[TaskRun], prices: Prices = Prices()) -> dict[str, Any]:
             "wall_s": round(sum(r.wall_s for r in runs), 1),
             "prompt_tokens": prompt, "completion_tokens": completion,
             "cost_usd": prices.cost(prompt, completion),
+            "hallucinated_numbers": sum(r.hallucinated for r in runs),
+            "constraints": {"applied": verdicts.count("applied"),
+                            "not_applied": verdicts.count("not applied"),
+                            "not_read": verdicts.count("not read")},
             "trajectory": trajectory, "by_level": _rates(by_level),
             "by_family": _rates(by_family)}
 
@@ -113,7 +118,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines = ["# ClimCopilot evaluation", "",
              ", ".join(f"{k}: {v}" for k, v in setup.items() if v is not None), ""]
     columns = ["task", "level", "family", "passed", "score", "steps", "right tools",
-               "right order", "right args", "tokens in/out", "wall s", "error"]
+               "right order", "right args", "constraints", "tokens in/out", "wall s", "error"]
     for number, one in enumerate(report["passes"], start=1):
         total = one["summary"]
         lines += [f"## Pass {number}: {total['passed']}/{total['tasks']} passed "
@@ -123,11 +128,17 @@ def markdown(report: dict[str, Any]) -> str:
             tokens = ("" if r["prompt_tokens"] is None
                       else f"{r['prompt_tokens']}/{r['completion_tokens']}")
             cells = [r["task_id"], r["level"], r["family"], r["passed"], r["score"], r["steps"],
-                     r["right_tools"], r["right_order"], r["right_args"], tokens, r["wall_s"],
-                     r["error"]]
+                     r["right_tools"], r["right_order"], r["right_args"],
+                     _constraints(r.get("constraints") or {}), tokens, r["wall_s"], r["error"]]
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         trajectory = total["trajectory"]
+        kept = total.get("constraints") or {}
         lines += ["", f"- by level: {_groups(total['by_level'])}",
+                  f"- constraints of the questions: {kept.get('applied', 0)} applied, "
+                  f"{kept.get('not_applied', 0)} named as not applied, "
+                  f"{kept.get('not_read', 0)} not read",
+                  f"- numbers stated that no step produced: "
+                  f"{total.get('hallucinated_numbers', 0)}",
                   f"- by family: {_groups(total['by_family'])}",
                   "- trajectory: " + ", ".join(f"{k.replace('_', ' ')} {_pct(v)}"
                                                for k, v in trajectory.items()),
@@ -148,6 +159,15 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["## Task files that could not be read", ""]
         lines += [f"- {e}" for e in report["skipped_files"]]
     return "\n".join(lines)
+
+
+def _constraints(report: dict[str, str]) -> str:
+    """A task's constraints in a cell: all applied, or the ones that were not."""
+    if not report:
+        return ""
+    off = [f"{name} ({verdict.split(':')[0]})" for name, verdict in report.items()
+           if verdict != "applied"]
+    return f"{len(report)} applied" if not off else "; ".join(off)
 
 
 def _cost(value: float | None) -> str:

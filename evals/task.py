@@ -72,7 +72,7 @@ class Constraints(BaseModel):
     periods: list[tuple[int, int]] = Field(default_factory=list)
     season: str | None = Field(None, pattern=r"^[JFMASOND]{1,12}$")
     transforms: list[str] = Field(default_factory=list)
-    settings: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    settings: dict[str, float | int | str | bool | list[int]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _known_quantity(self) -> Constraints:
@@ -101,10 +101,15 @@ class Task(BaseModel):
                                "the same session: this task's question is their follow-up")
     constraints: Constraints | None = Field(None, description="what the question spec must "
                                             "hold and the steps must apply")
+    expect_status: Literal["done", "partial", "refused", "failed"] = Field(
+        "done", description="the outcome a right answer has: a refusal or a partial answer "
+                            "is right for a question that cannot be answered as asked")
+    reason_contains: str | None = Field(None, description="a word the one-line reason of "
+                                        "such an outcome must contain (any case)")
 
     @model_validator(mode="after")
     def _something_to_check(self) -> Task:
-        if not self.expected and self.checker is None:
+        if not self.expected and self.checker is None and self.expect_status == "done":
             raise ValueError("a task needs expected values, a checker, or both")
         if self.checker is not None:
             load_checker(self.checker)

@@ -23,8 +23,10 @@ class ToolCall(BaseModel):
 class Trace(BaseModel):
     """What answering one question produced: ``status`` (done, refused, failed), the answer
     text or one-line ``reason``, the numbers with units, figures, whether it was verified,
-    the steps (count and tool calls), the LLM tokens spent (None without an LLM) and the
-    question spec the system read (for the constraint report)."""
+    the steps (count and tool calls), the LLM tokens spent (None without an LLM), the
+    constraints of the question as the system read them (quantity, subjects, periods,
+    season, transforms, settings: the task file's ``constraints`` form) and those it named as
+    not applied."""
 
     status: str
     reason: str | None = None
@@ -37,7 +39,9 @@ class Trace(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
-    spec: dict[str, Any] = Field(default_factory=dict)
+    constraints: dict[str, Any] = Field(default_factory=dict)
+    not_applied: list[str] = Field(default_factory=list)
+    invented: list[str] = Field(default_factory=list)  # numbers stated that no step produced
 
 
 class Answerer(Protocol):

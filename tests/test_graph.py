@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import findings_in
 
 from climcopilot.agent.brains.scripted import ScriptedBrain
 from climcopilot.agent.config import load_settings
@@ -29,15 +30,24 @@ def test_same_failing_action_twice_replans_then_stops(home: Path) -> None:
     assert state["replans"] == 1 and len(state["steps"]) == 4
 
 
-def test_step_budget_stops_the_run(home: Path) -> None:
+def test_step_budget_stops_the_run_with_a_partial_answer(home: Path) -> None:
+    # The brain repeats one call: it runs once; the repeats are refused, not run again.
     state = ask([OPEN_SOI] * 10, step_budget=3)
-    assert state["status"] == "failed" and "budget of 3" in state["reason"]
-    assert len(state["steps"]) == 3
+    assert state["status"] == "partial" and "budget of 3" in state["reason"]
+    assert len(state["steps"]) == 3 and state["steps"][0].ok
+    assert all(s.observation.error.startswith("repeated: this exact call already ran as "
+                                              "step 1") for s in state["steps"][1:])
+    assert findings_in(home) == 0
+
+
+def test_nothing_found_within_the_budget_is_a_failure(home: Path) -> None:
+    state = ask([MISSING] * 10, step_budget=1)
+    assert state["status"] == "failed" and "no step succeeded" in state["reason"]
 
 
 def test_free_code_cell_shares_the_kernel_with_tools(home: Path) -> None:
     state = ask([OPEN_SOI, {"code": "print(round(float(soi.values[0]), 2))"},
-                 {"answer": "done"}])
+                 {"answer": "done"}], "Print the first SOI value")
     assert state["status"] == "done"
     assert state["steps"][1].observation.stdout.strip() == "1.5"  # first row of the file
 

@@ -22,7 +22,8 @@ def report(outcome: Outcome, as_json: bool) -> int:
     code."""
     if as_json:
         shown = outcome.model_dump(include={"status", "reason", "values", "units", "figures",
-                                            "session_id", "finding_id", "verified", "spec"})
+                                            "session_id", "finding_id", "verified", "spec",
+                                            "not_applied"})
         shown["answer"] = outcome.text
         shown["steps"] = [{"action": s.action, "ok": s.ok, "summary": s.summary}
                           for s in outcome.steps]

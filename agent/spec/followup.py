@@ -52,12 +52,26 @@ def _replace_series(previous: list[str], named: list[str], text: str) -> list[st
     return replaced
 
 
+METHOD_SETTINGS = {"N", "infl", "rot", "loc_rad", "xB", "method", "mode"}
+"""Settings that belong to a method: they do not carry over to another method."""
+
+
+def _carried(previous: QuestionSpec, spec: QuestionSpec) -> dict:
+    """The previous settings a follow-up keeps: all of them, unless it names other methods
+    (then only those of the experiment: observations, cycles, model)."""
+    changed = (spec.methods and spec.methods != previous.methods) or (
+        spec.causal_tool and spec.causal_tool != previous.causal_tool)
+    return {k: v for k, v in previous.settings.items()
+            if not (changed and k in METHOD_SETTINGS)}
+
+
 def refine(previous: QuestionSpec, spec: QuestionSpec) -> QuestionSpec:
     """``spec`` read as a follow-up of ``previous``: its names and conditions over the
     previous ones, the quantity read again within the merged family."""
     series = _replace_series(previous.series, spec.series, spec.text)
     merged = previous.model_copy(update={
-        "text": spec.text, "generalized": spec.generalized, "follow_up": True,
+        "text": f"{previous.text} {spec.text}",
+        "generalized": f"{previous.generalized} {spec.generalized}", "follow_up": True,
         "series": series, "fields": spec.fields or previous.fields,
         "system": spec.system or previous.system,
         "methods": spec.methods or previous.methods,
@@ -70,7 +84,7 @@ def refine(previous: QuestionSpec, spec: QuestionSpec) -> QuestionSpec:
         "per": spec.per or previous.per,
         "window_unit": spec.window_unit or previous.window_unit,
         "extreme": spec.extreme or previous.extreme,
-        "settings": {**previous.settings, **spec.settings},
+        "settings": {**_carried(previous, spec), **spec.settings},
         "system_params": {**previous.system_params, **spec.system_params},
         "unsupported": spec.unsupported, "problems": spec.problems})
     asked = quantity(spec.text, _family_of(merged), len(merged.series), len(merged.fields),

@@ -23,7 +23,8 @@ class Period(BaseModel):
 class QuestionSpec(BaseModel):
     """What a question names and asks, in the keys the tools take.
 
-    ``text`` is the question in plain lower case; ``generalized`` the same with each named
+    ``text`` is the question in plain lower case (a follow-up's after the question it
+    refines, so that the two are read together); ``generalized`` the same with each named
     series replaced by "series A", "series B" (a skill's pattern). ``quantity`` is what is
     asked (see :data:`climcopilot.agent.spec.quantity.QUANTITIES`); ``series``, ``fields``
     (in order of first mention), ``system``, ``methods`` (DA), ``causal_system`` and

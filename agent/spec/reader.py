@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from climcopilot.agent.spec import conditions
 from climcopilot.agent.spec.model import QuestionSpec
-from climcopilot.agent.spec.names import find_terms, first, generalized, keys
+from climcopilot.agent.spec.names import find_terms, first, generalized, keys, term_label
 from climcopilot.agent.spec.quantity import family, quantity
 from climcopilot.tools.vocabulary import plain
 
@@ -13,11 +13,27 @@ FIELD_SEASONS = {"pacific_sst_ndjfm": "NDJFM", "north_atlantic_z500_djf": "DJF"}
 """Fields that hold one value per winter: the season they were averaged over."""
 
 
+GENERIC = {"co2": {"co2", "carbon dioxide"}}
+"""Series a question may name by a word that a more specific record also measures: 'CO2' in
+"the lowest CO2 in the EPICA Dome C record" is EPICA's, not Mauna Loa's."""
+
+
+def _specific(text: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """``hits`` without a series named only by a generic word when another named series is
+    a record of the same quantity (its label carries the word)."""
+    named = {key for _, _, key in hits}
+    drop = {key for key, words in GENERIC.items()
+            if all(text[a:b] in words for a, b, k in hits if k == key)
+            and any(word in term_label("series", other).lower() for other in named - {key}
+                    for word in words)}
+    return [h for h in hits if h[2] not in drop]
+
+
 def read_question(question: str) -> QuestionSpec:
     """The spec of ``question``: every name it uses (in the tools' keys), what it asks, and
     every condition it states."""
     text = plain(question)
-    series_hits = find_terms(text, "series")
+    series_hits = _specific(text, find_terms(text, "series"))
     series = keys(series_hits)
     fields = keys(find_terms(text, "field"))
     methods = keys(find_terms(text, "da_method"))

@@ -112,10 +112,11 @@ def headline(spec: QuestionSpec, results: Results) -> str:
                 f" n = {number(values.get('n', 0))}).")
     if q == "extreme_year":
         low = spec.extreme == "min"
-        which, year, value = (("lowest", "year_of_min", "min_value") if low
-                              else ("highest", "year_of_max", "max_value"))
-        return (f"The {which} value of {names} is **{quantity_of(stat, value)}**, in "
-                f"**{number(values[year])}** ({stat.get('compared', 'values')} compared).")
+        which, end = ("lowest", "min") if low else ("highest", "max")
+        when = (f"in **{number(values[f'year_of_{end}'])}**" if f"year_of_{end}" in values
+                else f"at **{quantity_of(stat, f'age_of_{end}')}**")
+        return (f"The {which} value of {names} is **{quantity_of(stat, f'{end}_value')}**, "
+                f"{when} ({stat.get('compared', 'values')} compared).")
     if q in ("range", "mean", "std") and "range" in values:
         part = {"range": "range", "mean": "mean", "std": "standard deviation"}[q]
         return (f"The {part} of {names} is **{quantity_of(stat, q)}** (mean "

@@ -46,7 +46,8 @@ class OfflineBrain(Brain):
         if plan is None:
             best, score, skill = from_skill(recall.skills, spec)
             try:
-                routed, routed_score = route(state["question"], spec)
+                routed, routed_score = route(spec.text if spec.follow_up
+                                             else state["question"], spec)
             except BrainError:
                 if best is None:
                     raise

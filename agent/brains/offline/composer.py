@@ -10,6 +10,7 @@ from typing import Any
 
 from climcopilot.agent.brains.offline.plans import Plan, PlannedStep, ref
 from climcopilot.agent.spec import QuestionSpec, term_label
+from climcopilot.tools.da.inputs import ENSEMBLE_METHODS, INFLATED_METHODS, ROTATED_METHODS
 from climcopilot.tools.data.vocabulary import SERIES
 
 FREQUENCY = {s.key: s.frequency for s in SERIES}
@@ -230,13 +231,18 @@ class Composer:
                 "them by median analysis RMSE.")
             return
         method = spec.methods[0] if spec.methods else "etkf"
-        self.add("stat", "da.twin_experiment", {
-            **common, "method": method, "N": settings.get("N", DA_DEFAULTS["N"]),
-            "infl": settings.get("infl", DA_DEFAULTS["infl"]),
-            "rot": bool(settings.get("rot", False)),
-            "loc_rad": settings.get("loc_rad", DA_DEFAULTS["loc_rad"]), "seed": 0},
-            f"Run one {method} twin experiment with the stated set-up and report its "
-            "analysis RMSE.")
+        own = {"N": settings.get("N", DA_DEFAULTS["N"])} if method in ENSEMBLE_METHODS else {}
+        if method in INFLATED_METHODS:
+            own["infl"] = settings.get("infl", DA_DEFAULTS["infl"])
+        if method in ROTATED_METHODS:
+            own["rot"] = bool(settings.get("rot", False))
+        if method == "letkf":
+            own["loc_rad"] = settings.get("loc_rad", DA_DEFAULTS["loc_rad"])
+        for name in sorted(set(settings) & {"N", "infl", "rot", "loc_rad"} - set(own)):
+            self.not_applied[f"{name} = {settings[name]}"] = f"{method} does not take {name}"
+        self.add("stat", "da.twin_experiment", {**common, "method": method, **own, "seed": 0},
+                 f"Run one {method} twin experiment with the stated set-up and report its "
+                 "analysis RMSE.")
 
     # -- the plan ----------------------------------------------------------------------------
     def plan(self) -> Plan | None:
