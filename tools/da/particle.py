@@ -61,9 +61,10 @@ class BootstrapPF:
     Resampling is systematic; then each duplicated particle is jittered by N(0, (reg h)^2 P),
     h = N^(-1/(dim+4)) (DAPPER's auto_bandw) and P the weighted, unbiased covariance of the
     particles before resampling. With N_eff < dim + 1 that covariance rests on too few points
-    for full rank, and P is their unweighted covariance instead. DAPPER does so only when one weight is within 1e-10 of 1; on Lorenz-63
-    its rule let 100 particles resampled at N_eff = 1.9 (seed 3) and 800 at N_eff = 3.7
-    (seed 2) shrink into a tight cloud off the truth that no later resampling widened.
+    for full rank, and P is their unweighted covariance instead. DAPPER does so only when one
+    weight is within 1e-10 of 1; on Lorenz-63 its rule let 100 particles resampled at
+    N_eff = 1.9 (seed 3) and 800 at N_eff = 3.7 (seed 2) shrink into a tight cloud off the
+    truth that no later resampling widened.
     None for ``reg``/``ess_ratio``: :func:`default_settings`.
     """
 
