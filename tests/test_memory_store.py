@@ -177,10 +177,13 @@ def test_two_processes_counting_at_once_add_up(tmp_path: Path, what: str) -> Non
     # The first add of a finding creates it with seen=1 and each later agreeing add of it adds
     # 1, so 2 x 50 adds give seen=100; a skill's first success creates it with successes=1.
     Memory(tmp_path)
+    logs = [(tmp_path / f"writer{n}.log").open("w") for n in range(2)]
     procs = [subprocess.Popen([sys.executable, "-c", COUNTER, str(tmp_path), what, "50"],
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    assert [p.wait(timeout=600) for p in procs] == [0, 0], [p.stderr.read()[-500:]
-                                                           for p in procs]
+                              stderr=log) for log in logs]
+    codes = [p.wait(timeout=600) for p in procs]
+    for log in logs:
+        log.close()
+    assert codes == [0, 0], [Path(log.name).read_text()[-500:] for log in logs]
     memory = Memory(tmp_path)
     (record,) = memory.records.values()
     assert (record.seen if what == "finding" else record.successes) == 100
@@ -250,7 +253,8 @@ def asked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 def ask_in(home: Path) -> dict:
     proc = run_cli("ask", "--json", "--brain", "offline", SOI_NINO3,
-                   env={"CLIMCOPILOT_HOME": str(home), "OPENAI_BASE_URL": ""})
+                   env={"CLIMCOPILOT_HOME": str(home), "OPENAI_BASE_URL": "",
+                        "CLIMCOPILOT_PLUGIN_PATHS": ""})
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
 
