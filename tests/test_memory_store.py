@@ -274,6 +274,7 @@ def ask_with_fault(asked: tuple[Path, dict], tmp_path: Path, damages: list[str])
     return home
 
 
+@pytest.mark.slow
 def test_ask_answers_from_memory_despite_bad_journal_lines(asked: tuple[Path, dict],
                                                            tmp_path: Path) -> None:
     home = ask_with_fault(asked, tmp_path, ["garbage", "non-UTF-8 bytes", "cut line"])
