@@ -7,7 +7,9 @@ Layout under ``$CLIMCOPILOT_HOME/memory``:
 - ``index/``: the chromadb store (:mod:`~climcopilot.knowledge.index`), derived from the
   journal: it catches up with the journal on open, is moved aside and rebuilt if it cannot be
   read, and holds a copy of every record, so that records the journal lost (emptied, removed,
-  lines quarantined) are restored into it rather than purged from the index.
+  lines quarantined) are restored into it rather than purged from the index. Restoring was
+  chosen over stopping with a MemoryStoreError: the copies make it lossless, and a stop would
+  leave `ask` and `memory list` failing until someone repaired the file by hand.
 - ``meta.json``: the schema version (older stores are migrated on open, with a backup) and
   whether the index holds record copies (stores from before are filled in once).
 
