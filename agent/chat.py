@@ -1,7 +1,8 @@
 """``climcopilot chat``: the terminal conversation.
 
 Output is rendered with rich: the plan, each step as it runs (a spinner with the elapsed time,
-then the step with a one-line summary of its result) and the answer as markdown. Input comes
+then the step with a one-line summary of its result) and the answer as markdown, streamed as
+the model writes it (an LLM brain); what the answer node adds follows, nothing twice. Input comes
 from prompt_toolkit (history in ``$CLIMCOPILOT_HOME/chat_history``; Esc Enter for a new line).
 A step that writes files or runs long waits for ``/approve`` (or ``/edit``, ``/reject``); the
 pause is a LangGraph interrupt, so the session stays checkpointed meanwhile. Ctrl-C stops the
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.live import Live
 from rich.markdown import Markdown
 from rich.markup import escape
 from rich.panel import Panel
@@ -31,9 +33,10 @@ from climcopilot.agent.events import (
     PlanEvent,
     StepEvent,
     StepStarted,
+    TokenEvent,
 )
 from climcopilot.agent.export import export_session
-from climcopilot.agent.render import step_mark
+from climcopilot.agent.render import Streamed, step_mark
 from climcopilot.agent.session import Session
 from climcopilot.agent.state import AgentState
 from climcopilot.agent.steps import Action
@@ -60,13 +63,18 @@ class ChatRenderer:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.progress: Progress | None = None
+        self.streamed = Streamed()
+        self.live: Live | None = None  # the reply streaming now, rendered as markdown
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, PlanEvent) and event.lines:
+        if isinstance(event, TokenEvent):
+            self.stream(event)
+        elif isinstance(event, PlanEvent) and event.lines:
             self.console.print(Panel(Text("\n".join(f"{i}. {line}" for i, line in
                                                     enumerate(event.lines, start=1))),
                                      title="Plan", expand=False))
         elif isinstance(event, StepStarted):
+            self.streamed.clear()
             self.running(event.number, event.action)
         elif isinstance(event, StepEvent):
             self.stop()
@@ -87,11 +95,22 @@ class ChatRenderer:
                                      expand=False))
         elif isinstance(event, AnswerEvent):
             self.stop()
-            if event.status == "done" and event.text:
-                self.console.print(Markdown(event.text))
-            elif event.status != "done":
+            rest = self.streamed.rest(event.text)
+            self.streamed.clear()
+            if event.text and (rest is None or rest.strip()):
+                self.console.print(Markdown(event.text if rest is None else rest))
+            if event.status not in ("done", "partial"):
                 self.console.print(f"[red]{event.status}[/]: {escape(event.reason)}",
                                    highlight=False)
+
+    def stream(self, event: TokenEvent) -> None:
+        """Show the reply as it comes, as markdown (a new reply starts a new block)."""
+        if event.start or self.live is None:
+            self.stop()
+            self.live = Live(console=self.console, auto_refresh=False)
+            self.live.start()
+        self.streamed.add(event)
+        self.live.update(Markdown(self.streamed.text), refresh=True)
 
     def running(self, number: int, action: Action) -> None:
         """Show a spinner with the elapsed time while step ``number`` runs ``action``."""
@@ -102,9 +121,13 @@ class ChatRenderer:
         self.progress.start()
 
     def stop(self) -> None:
+        """End the spinner and the streaming block, if any (the streamed text stays)."""
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
 
 
 class Chat:

@@ -45,6 +45,17 @@ KEYS: dict[str, Key] = {
     "step_budget": Key("CLIMCOPILOT_STEP_BUDGET", int, 12, "most actions per question"),
     "llm_retries": Key("CLIMCOPILOT_LLM_RETRIES", int, 2,
                        "retries (with backoff) of a failed LLM request"),
+    "llm_timeout_s": Key("CLIMCOPILOT_LLM_TIMEOUT_S", float, 120.0,
+                         "seconds one LLM request may take before it counts as failed"),
+    "llm_stream": Key("CLIMCOPILOT_LLM_STREAM", str, "on", "stream the model's answer token "
+                      "by token (off: for servers that cannot stream tool calls)",
+                      ("on", "off")),
+    "tool_schema": Key("CLIMCOPILOT_TOOL_SCHEMA", str, "portable", "the tool schemas sent to "
+                       "the LLM: portable (any server, Ollama included) or strict (OpenAI "
+                       "structured outputs)", ("portable", "strict")),
+    "tools_offered": Key("CLIMCOPILOT_TOOLS_OFFERED", str, "core", "tools offered to the LLM "
+                         "per request: core (a core set, the question's tools and find_tools; "
+                         "at most 6,000 tokens) or all", ("core", "all")),
     "approve": Key("CLIMCOPILOT_APPROVE", str, "risky", "in chat, which steps wait for /approve: "
                    "risky (code that writes files, long tools) or never", ("risky", "never")),
     "plugin_paths": Key("CLIMCOPILOT_PLUGIN_PATHS", str, "",
@@ -64,6 +75,10 @@ class Settings:
     llm_retries: int
     approve: str = "risky"
     plugin_paths: str = ""
+    llm_timeout_s: float = 120.0
+    llm_stream: str = "on"
+    tool_schema: str = "portable"
+    tools_offered: str = "core"
 
     @property
     def checkpoints(self) -> Path:
@@ -107,7 +122,7 @@ def parse(key: str, text: str) -> Any:
         raise ConfigError(f"{key} must be {spec.kind.__name__}, got {text!r}") from None
     if spec.choices and value not in spec.choices:
         raise ConfigError(f"{key} must be one of {', '.join(spec.choices)}, got {text!r}")
-    if spec.kind is int and value < 0:
+    if spec.kind in (int, float) and value < 0:
         raise ConfigError(f"{key} must be >= 0, got {value}")
     return value
 
@@ -152,4 +167,6 @@ def load_settings(brain: str | None = None) -> Settings:
                     base_url=values["base_url"] or None, api_key=values["api_key"],
                     model=values["model"], step_budget=values["step_budget"],
                     llm_retries=values["llm_retries"], approve=values["approve"],
-                    plugin_paths=values["plugin_paths"])
+                    plugin_paths=values["plugin_paths"],
+                    llm_timeout_s=values["llm_timeout_s"], llm_stream=values["llm_stream"],
+                    tool_schema=values["tool_schema"], tools_offered=values["tools_offered"])

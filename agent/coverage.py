@@ -95,6 +95,9 @@ def unapplied(spec: QuestionSpec, steps: list[Step],
             missing.append((f"field {key}", "no step used it"))
     if spec.system and not _has(calls, "system", spec.system):
         missing.append((f"system {spec.system}", "no step ran it"))
+    if spec.causal_tool and not any(tool in (spec.causal_tool, "causal.drivers")
+                                    for tool, _, _ in calls):
+        missing.append((f"method {spec.causal_tool}", "no step ran it"))
     for method in spec.methods:
         if not _has(calls, "method", method):
             missing.append((f"method {method}", "no step ran it"))
@@ -105,6 +108,8 @@ def unapplied(spec: QuestionSpec, steps: list[Step],
                                                                     spec.season)
                                for tool, args, _ in calls):
         missing.append((f"season {spec.season}", "no step restricted the data to it"))
+    if spec.region and not _has(calls, "region", spec.region):
+        missing.append((f"region {spec.region}", "no step restricted the data to it"))
     for transform in spec.transforms:
         if not _transform_applied(transform, calls, all_annual):
             missing.append((transform, "no step applied it"))

@@ -26,6 +26,14 @@ class StepStarted(BaseModel):
     action: Action
 
 
+class TokenEvent(BaseModel):
+    """Text of the model's reply as it streams in; ``start`` marks the first piece of a
+    new reply (what came before it belonged to another one)."""
+
+    text: str
+    start: bool = False
+
+
 class StepEvent(BaseModel):
     """A step has run."""
 
@@ -54,7 +62,8 @@ class AnswerEvent(BaseModel):
     reason: str = ""
 
 
-Event = PlanEvent | StepStarted | StepEvent | CheckEvent | ApprovalEvent | AnswerEvent
+Event = (PlanEvent | StepStarted | TokenEvent | StepEvent | CheckEvent | ApprovalEvent
+         | AnswerEvent)
 
 
 class Renderer(Protocol):

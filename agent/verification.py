@@ -26,11 +26,12 @@ def collect(steps: list[Step]) -> Evidence:
     for step in steps:
         evidence.problems += step.failed_checks()
         for name, value in step.values.items():
+            if value is None or not math.isfinite(value):  # NaN reaches us as JSON null
+                evidence.problems.append(f"{name} is not finite (step {step.number})")
+                continue
             evidence.values[name] = value
             evidence.units[name] = step.units.get(name, "")
             evidence.value_steps[name] = step.number
-    evidence.problems += [f"{name} is not finite" for name, value in evidence.values.items()
-                          if not math.isfinite(value)]
     evidence.verified = not evidence.problems and bool(evidence.value_steps)
     return evidence
 

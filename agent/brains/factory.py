@@ -16,7 +16,7 @@ def make_brain(settings: Settings, script: Path | None = None) -> Brain:
 
         return OfflineBrain()
     if settings.brain == "openai":
-        from climcopilot.agent.brains.openai_brain import OpenAIBrain
+        from climcopilot.agent.brains.openai import OpenAIBrain
 
         return OpenAIBrain(settings)
     if settings.brain == "scripted":

@@ -103,7 +103,8 @@ RUNNING = re.compile(r"(\d+)[- ](month|year|step|point|day)s?[- ](?:running|movi
                      r"centred|centered)[- ](?:mean|average)|(?:running|moving|rolling) "
                      r"(?:mean|average) (?:of|over) (\d+) (month|year|step|point)s?")
 ANNUAL = re.compile(r"\bannual[- ](?:mean|average)s?\b|\byearly (?:mean|average)s?\b|"
-                    r"\bcalendar[- ]year (?:mean|average)s?\b|\bannual(?:ly)?[- ]averaged\b")
+                    r"\bcalendar[- ]year (?:mean|average)s?\b|\bannual(?:ly)?[- ]averaged\b|"
+                    r"\bfrom year to year\b|\byear-to-year\b|\binterannual\b")
 
 
 def without_transforms(text: str) -> str:
@@ -174,7 +175,10 @@ EXPERIMENT = {
     "obs_var": rf"(?:observation|obs) error variance{IS}{NUMBER}|\bobs_var\s*=\s*"
                rf"{NUMBER}|\bobservation variance{IS}{NUMBER}|\berror variance{IS}{NUMBER}|"
                rf"(?<![\w-])(?:obs )?var(?:iance)?\s*=?\s*{NUMBER}(?![\w.])",
-    "Ko": rf"{NUMBER} (?:observation |assimilation |analysis )?cycles|\bko\s*=\s*{NUMBER}",
+    "Ko": rf"(?<!window of ){NUMBER} (?:observation |assimilation |analysis )?cycles|"
+          rf"\bko\s*=\s*{NUMBER}",
+    "lag": rf"window (?:length )?of {NUMBER} (?:observation |assimilation )?cycles|"
+           rf"{NUMBER}[- ]cycle window",
     "tau_max": rf"\btau_?max{IS}{NUMBER}|(?:up to|maximum lag of|max(?:imum)? lag)\s*"
                rf"{NUMBER} (?:lags?|steps?|months?)?",
     "alpha": rf"\balpha{IS}(0?\.\d+)|significance level{IS}(0?\.\d+)|at the (\d+(?:\.\d+)?) ?%"
@@ -263,6 +267,39 @@ def settings(text: str, has_methods: bool) -> tuple[dict[str, Any], dict[str, fl
     return experiment, model
 
 
+REGIONS = (("southern_hemisphere", r"southern hemisphere|\bsh\b"),
+           ("northern_hemisphere", r"northern hemisphere|\bnh\b"),
+           ("tropics", r"\btropic(?:s|al band)\b|\bthe tropics\b"),
+           ("arctic", r"\barctic\b"), ("antarctic", r"\bantarctic\b"),
+           ("north_atlantic", r"north atlantic"), ("north_pacific", r"north pacific"))
+"""Regions a question may restrict to (the names ``analysis.regional_mean`` and
+``data.open_field`` take), by the words that name them."""
+
+
+def region(text: str, named: list[tuple[int, int, str]], labels: list[str]) -> str | None:
+    """The region a question restricts to, with the names of series and fields blanked and
+    the regions their own labels name left out (so 'North Atlantic winter Z500' names a
+    field, not a region to cut it to)."""
+    blanked = list(text)
+    for start, end, _ in named:
+        blanked[start:end] = " " * (end - start)
+    text, own = "".join(blanked), " ".join(labels).lower()
+    return next((key for key, pattern in REGIONS
+                 if re.search(pattern, text) and not re.search(pattern, own)), None)
+
+
+SYSTEM_LIKE = re.compile(r"\b(?:lorenz|rossler|kuramoto|henon|duffing|chua|van der pol|"
+                         r"brusselator|thomas|sprott)(?:[- ]?\d+)?(?:[- ](?:system|model|"
+                         r"attractor|equations?|oscillators?))?\b")
+
+
+def unknown_systems(text: str, known: list[tuple[int, int, str]]) -> list[str]:
+    """Names of dynamical systems the question uses that no tool knows ('Lorenz-84')."""
+    spans = [(a, b) for a, b, _ in known]
+    return [m.group(0) for m in SYSTEM_LIKE.finditer(text)
+            if not any(a <= m.start() < b or m.start() <= a < m.end() for a, b in spans)]
+
+
 UNSUPPORTED = (
     (r"\bspearman|\brank correlation|\bkendall", "a rank correlation (the tools compute "
      "Pearson's r)"),
@@ -275,6 +312,12 @@ UNSUPPORTED = (
     (r"\bexclud\w* (?:el nino|la nina|volcanic|enso)", "excluding particular years"),
     (r"\bweighted by\b", "a weighting the question names"),
     (r"\bdaily\b", "daily data (the bundled series are monthly or coarser)"),
+    (r"\bfirst (?:exceed|pass|cross|reach|dro?p|fell|rose|went)\w*|\bwhen did .* "
+     r"(?:exceed|cross|pass|reach)", "when a threshold was first crossed"),
+    (r"\bwhich decade\b|\b(?:warmest|coldest|wettest|driest) decade|\bdecadal means?\b",
+     "decadal means (the extremes are of years)"),
+    (r"\bfaster .* than (?:before|earlier|in)|\bslower .* than (?:before|earlier|in)|"
+     r"\bcompared (?:with|to) the trend", "a comparison of two trends"),
 )
 """Conditions a question may state that no tool applies: the answer names them."""
 

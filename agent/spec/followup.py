@@ -79,6 +79,7 @@ def refine(previous: QuestionSpec, spec: QuestionSpec) -> QuestionSpec:
         "causal_tool": spec.causal_tool or previous.causal_tool,
         "periods": spec.periods or previous.periods,
         "season": spec.season or previous.season,
+        "region": spec.region or previous.region,
         "transforms": list(dict.fromkeys([*previous.transforms, *spec.transforms])),
         "lag": spec.lag if spec.lag is not None else previous.lag,
         "per": spec.per or previous.per,

@@ -29,7 +29,8 @@ class QuestionSpec(BaseModel):
     asked (see :data:`climcopilot.agent.spec.quantity.QUANTITIES`); ``series``, ``fields``
     (in order of first mention), ``system``, ``methods`` (DA), ``causal_system`` and
     ``causal_tool`` what it is asked of. The conditions: ``periods``, ``season`` (month
-    initials, e.g. "JJAS"), ``transforms`` in order ("detrend", "anomalies",
+    initials, e.g. "JJAS"), ``region`` (a region name the tools take, e.g.
+    "southern_hemisphere"), ``transforms`` in order ("detrend", "anomalies",
     "running_mean:3", "annual_mean", "seasonal_mean", "standardize"), ``lag`` (a lag asked
     for, in time steps), ``per`` (the unit of a rate asked: year, decade or century),
     ``window_unit`` (month or year, when a running mean's window is given in those),
@@ -51,6 +52,7 @@ class QuestionSpec(BaseModel):
     causal_tool: str | None = None
     periods: list[Period] = Field(default_factory=list)
     season: str | None = None
+    region: str | None = None
     transforms: list[str] = Field(default_factory=list)
     lag: int | None = None
     per: str | None = None

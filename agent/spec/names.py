@@ -17,7 +17,7 @@ def _patterns(kind: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     before 'nino 3'; a name followed by '.digit' is another name)."""
     names = [(name, t.key) for t in terms_of(kind) for name in t.names()]
     names.sort(key=lambda p: -len(p[0]))
-    return tuple((re.compile(rf"(?<![\w-]){re.escape(n)}(?![\w-]|\.\d)"), key)
+    return tuple((re.compile(rf"(?<![\w-]){re.escape(n)}(?![\w]|-\d|\.\d)"), key)
                  for n, key in names)
 
 

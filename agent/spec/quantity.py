@@ -19,8 +19,8 @@ DATA: tuple[tuple[str, str], ...] = (
                        r"(?:track|correlat|relat|match|follow|agree)|(?:track|correlat|"
                        r"match).*(?:principal component|\bpc ?1\b)"),
     ("eof_share", r"\beofs?\d?\b|principal component|variance (?:fraction|explained)|% ?var|"
-                  r"(?:share|fraction|percent\w*|proportion) of (?:the )?(?:total )?variance|"
-                  r"leading mode|first mode"),
+                  r"(?:share|fraction|percent\w*|proportion) of .{0,40}variance|"
+                  r"variance .{0,40}explain|explain\w* .{0,30}variance|leading mode|first mode"),
     ("seasonal_cycle", r"seasonal cycle|annual cycle|\bwhich month|\bwhat month|\bin which "
                        r"months?\b|month of (?:the )?(?:max|min|peak)|peak-to-trough"),
     ("autocorrelation", r"autocorrel|\bacf\b|persisten|serial correlation|\bmemory\b"),
@@ -36,14 +36,17 @@ DATA: tuple[tuple[str, str], ...] = (
                     r"\bvs\.?\b|\bversus\b|associat|\bagree|\bcompare|\bconnect"),
     ("rate", r"\bper (?:year|decade|century)\b|\bhow fast\b|\brate\b|\bgrowth\b|\bspeed\b|"
              r"\bhow quickly\b|\ba year\b"),
-    ("trend", r"\btrend|\bwarming (?:since|from|over)|\brising|\bincreas\w* (?:since|over)"),
+    ("trend", r"\btrend|\bwarming (?:since|from|over)|\brising|\bincreas\w* (?:since|over)|"
+              r"\bchang\w* (?:since|over|during)|\bhow has .* changed|\bdeclin\w* (?:since|over)"),
     ("period_difference", r"\bwarmer\b|\bcooler\b|\bcolder\b|\bwetter\b|\bdrier\b|\bhigher "
                           r"than\b|\blower than\b|\bchange between\b|\brise between\b|"
                           r"\bdifference between\b|\brelative to\b|\bcompared (?:with|to)\b|"
                           r"\bthan\b|\bbetween .* and .*\b(?:rise|increase|change|warm)|"
-                          r"(?:rise|increase|change|warm)\w* between"),
+                          r"(?:rise|increase|change|warm)\w* between|\bhow much did .*"
+                          r"\b(?:rise|increase|grow|fall|drop|decline|change|warm|cool)"),
     ("mean", r"\bmean\b|\baverage\b"),
-    ("std", r"standard deviation|\bstd\b|\bvariability\b|\bvariance\b|\bspread\b"),
+    ("std", r"standard deviation|\bstd\b|\bvariability\b|\bvariance\b|\bspread\b|"
+            r"\bvariable\b|\bvaries\b|\bfluctuat"),
     ("mean", r"\btypical\b|\bclimatolog|\blevel\b|\bconcentration\b"),
 )
 """Data-family quantities, most specific first."""

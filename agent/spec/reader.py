@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from climcopilot.agent.spec import conditions
 from climcopilot.agent.spec.model import QuestionSpec
 from climcopilot.agent.spec.names import find_terms, first, generalized, keys, term_label
@@ -18,9 +20,22 @@ GENERIC = {"co2": {"co2", "carbon dioxide"}}
 "the lowest CO2 in the EPICA Dome C record" is EPICA's, not Mauna Loa's."""
 
 
+SHARED = {"epica": {"temperature": "edc_temperature", "deuterium": "edc_dd", "co2": "epica_co2",
+                    "carbon dioxide": "epica_co2"}}
+"""Words several records share ('EPICA': the CO2, temperature and deuterium of one core): the
+quantity the question names picks the record."""
+
+
 def _specific(text: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """``hits`` without a series named only by a generic word when another named series is
-    a record of the same quantity (its label carries the word)."""
+    """``hits`` with each series named by a shared word resolved by the quantity the
+    question names, and without a series named only by a generic word when another named
+    series is a record of the same quantity (its label carries the word)."""
+    resolved = []
+    for start, end, key in hits:
+        cues = SHARED.get(text[start:end], {})
+        key = next((k for cue, k in cues.items() if re.search(rf"\b{cue}\b", text)), key)
+        resolved.append((start, end, key))
+    hits = resolved
     named = {key for _, _, key in hits}
     drop = {key for key, words in GENERIC.items()
             if all(text[a:b] in words for a, b, k in hits if k == key)
@@ -37,7 +52,8 @@ def read_question(question: str) -> QuestionSpec:
     series = keys(series_hits)
     fields = keys(find_terms(text, "field"))
     methods = keys(find_terms(text, "da_method"))
-    system = first(text, "dynamical_system")
+    system_hits = find_terms(text, "dynamical_system")
+    system = system_hits[0][2] if system_hits else None
     causal_system = first(text, "causal_system")
     causal_tool = first(text, "causal_method")
     kind = family(series=len(series), fields=len(fields), methods=len(methods),
@@ -47,14 +63,21 @@ def read_question(question: str) -> QuestionSpec:
         causal_system = None
     transforms, window_unit = conditions.transforms(text)
     experiment, model = conditions.settings(text, has_methods=bool(methods) or kind == "da")
-    if kind == "data":  # settings of experiments and models mean nothing for data
-        experiment, model = {}, {}
+    asked = quantity(conditions.without_transforms(text), kind, len(series), len(fields),
+                     len(methods))
+    if kind == "data":  # settings of experiments and models mean nothing for data...
+        causal = asked in ("causal_direction", "drivers")
+        experiment = {k: v for k, v in experiment.items()  # ...but a causal test's do
+                      if causal and k in ("tau_max", "alpha", "mode", "method")}
+        if causal and causal_tool == "causal.granger" and "tau_max" in experiment:
+            experiment["max_lag"] = experiment.pop("tau_max")
+        if causal and causal_tool is None:
+            causal_tool = "causal.pcmci"  # what the causal questions of series run
+        model = {}
     elif kind == "emulators":
         experiment = {k: v for k, v in experiment.items() if k == "component"}
     elif kind == "causal":
         model = {}
-    asked = quantity(conditions.without_transforms(text), kind, len(series), len(fields),
-                     len(methods))
     season = conditions.season(text, question, monsoon_series=bool(MONSOON_SERIES & set(series)))
     if kind not in ("data", None):
         season = None
@@ -66,12 +89,19 @@ def read_question(question: str) -> QuestionSpec:
     if season is not None and asked != "seasonal_cycle" and "seasonal_mean" not in transforms:
         transforms = ["seasonal_mean", *transforms]
     lag = conditions.lag(text) if kind in ("data", None) else None
+    named = [*series_hits, *find_terms(text, "field")]
+    unknown = conditions.unknown_systems(text, [*system_hits, *find_terms(text, "causal_system")])
+    problems = [f"no system called {name!r} (the systems: lorenz63, lorenz96, "
+                "lorenz96_two_scale, kuramoto_sivashinsky, kolmogorov)" for name in unknown]
     return QuestionSpec(
         text=text, generalized=generalized(text, series_hits), quantity=asked, series=series,
         fields=fields, system=system, methods=methods, causal_system=causal_system,
         causal_tool=causal_tool,
         periods=conditions.periods(text) if kind in ("data", None) else [],
-        season=season, transforms=transforms if kind in ("data", None) else [], lag=lag,
+        season=season, region=conditions.region(
+            text, named, [term_label("series", s) for s in series]
+            + [term_label("field", f) for f in fields]) if kind in ("data", None) else None,
+        transforms=transforms if kind in ("data", None) else [], lag=lag,
         per=conditions.per(text), window_unit=window_unit, extreme=conditions.extreme(text),
         settings=experiment,
-        system_params=model, unsupported=conditions.unsupported(text))
+        system_params=model, unsupported=conditions.unsupported(text), problems=problems)

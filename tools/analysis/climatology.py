@@ -74,6 +74,9 @@ def seasonal_cycle(args: SeasonalCycleInput, ctx: ToolContext) -> SeasonalCycleR
     da = get_dataarray(ctx, args.handle)
     if da.dims != ("time",):
         raise ToolError(f"{args.handle!r} must be a series (dim 'time' only)")
+    if frequency_of(da) == "annual":
+        raise ToolError(f"{args.handle!r} is annual: one value per year has no seasonal "
+                        "cycle; use a monthly series")
     cycle = mean_seasonal_cycle(da)
     if cycle.sizes["month"] != 12 or monthly(da).sizes["time"] < 36:
         raise ToolError(f"{args.handle!r} needs at least 3 years of sub-annual data")

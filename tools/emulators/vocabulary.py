@@ -6,7 +6,8 @@ from climcopilot.tools.vocabulary import Term
 
 TERMS: tuple[Term, ...] = (
     Term("lorenz63", "dynamical_system", "Lorenz-63",
-         ("lorenz-63", "lorenz 63", "lorenz63", "l63", "lorenz 1963")),
+         ("lorenz-63", "lorenz 63", "lorenz63", "l63", "lorenz 1963", "lorenz attractor",
+          "lorenz system", "lorenz equations", "lorenz butterfly")),
     Term("lorenz96", "dynamical_system", "Lorenz-96",
          ("lorenz-96", "lorenz 96", "lorenz96", "l96", "lorenz 1996")),
     Term("lorenz96_two_scale", "dynamical_system", "two-scale Lorenz-96",

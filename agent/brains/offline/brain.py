@@ -40,6 +40,8 @@ class OfflineBrain(Brain):
 
     def plan(self, state: AgentState) -> tuple[list[str], dict[str, Any]]:
         spec = state["spec"]
+        if spec.problems:  # a name or condition that cannot be answered as asked
+            raise BrainError("; ".join(spec.problems))
         recall = state.get("recall") or Recall()
         plan = compose(spec)
         memo: dict[str, Any] = {}

@@ -73,6 +73,9 @@ class Composer:
             else:
                 cut.update(season=spec.season,
                            seasonal_mean="seasonal_mean" in spec.transforms)
+        if spec.region:
+            self.not_applied[f"region {spec.region}"] = (
+                f"{name} is one index for a fixed region: it cannot be cut to another")
         if cut:
             what = ", ".join(f"{k} {v}" for k, v in cut.items() if k != "seasonal_mean")
             mean = " (one mean per season and year)" if cut.get("seasonal_mean") else ""
@@ -131,7 +134,10 @@ class Composer:
             arguments["lag"] = spec.lag or 1
         if quantity == "period_difference":
             years = spec.years if len(spec.years) == 4 else [2011, 2020, 1850, 1900]
-            if len(spec.years) not in (0, 4):
+            if len(spec.periods) == 1 and len(spec.years) == 2:  # "from 1960 to 2000"
+                first, last = spec.years
+                years = [last, last, first, first]
+            elif len(spec.years) not in (0, 4):
                 self.not_applied["periods"] = ("a change needs two periods (four years); "
                                                "compared 2011-2020 with 1850-1900")
             arguments["years"] = years
@@ -152,13 +158,18 @@ class Composer:
             pair = [self.transform(transform, key, label, handle)
                     for key, label, handle in ((a, "a2", pair[0]), (b, "b2", pair[1]))]
         if spec.quantity == "causal_direction":
+            stated = {k: v for k, v in spec.settings.items() if k in ("alpha", "mode", "method")}
             if spec.causal_tool == "causal.granger":
-                self.add("stat", "causal.granger", {"handles": pair, "max_lag": 6},
-                         "Test Granger causality both ways (lags 1 to 6 steps).")
+                lags = spec.settings.get("max_lag", 6)
+                self.add("stat", "causal.granger", {"handles": pair, "max_lag": lags,
+                                                    **stated},
+                         f"Test Granger causality both ways (lags 1 to {lags} steps).")
             else:
-                self.add("stat", "causal.pcmci", {"handles": pair, "tau_max": 6,
-                                                  "pc_alpha": 0.05},
-                         "Run PCMCI (lags 1 to 6 steps), conditioning on both series' pasts.")
+                lags = spec.settings.get("tau_max", 6)
+                self.add("stat", "causal.pcmci", {"handles": pair, "tau_max": lags,
+                                                  "pc_alpha": 0.05, **stated},
+                         f"Run PCMCI (lags 1 to {lags} steps), conditioning on both series' "
+                         "pasts.")
         else:
             self.add("stat", "analysis.lag_correlation",
                      {"a": pair[0], "b": pair[1], "max_lag": 12},
@@ -172,6 +183,8 @@ class Composer:
         arguments: dict[str, Any] = {"dataset": key, "handle": "field"}
         if key == "north_atlantic_z500_djf":
             arguments["level"] = 500
+        if spec.region:
+            arguments["region"] = spec.region
         if len(spec.periods) == 1:
             period = spec.periods[0]
             arguments.update({k: str(v) for k, v in (("start", period.start),
@@ -238,6 +251,8 @@ class Composer:
             own["rot"] = bool(settings.get("rot", False))
         if method == "letkf":
             own["loc_rad"] = settings.get("loc_rad", DA_DEFAULTS["loc_rad"])
+        if method == "4dvar" and "lag" in settings:
+            own["lag"] = settings["lag"]
         for name in sorted(set(settings) & {"N", "infl", "rot", "loc_rad"} - set(own)):
             self.not_applied[f"{name} = {settings[name]}"] = f"{method} does not take {name}"
         self.add("stat", "da.twin_experiment", {**common, "method": method, **own, "seed": 0},
