@@ -99,7 +99,7 @@ class ChatRenderer:
             self.streamed.clear()
             if event.text and (rest is None or rest.strip()):
                 self.console.print(Markdown(event.text if rest is None else rest))
-            if event.status not in ("done", "partial"):
+            if event.status != "done":
                 self.console.print(f"[red]{event.status}[/]: {escape(event.reason)}",
                                    highlight=False)
 

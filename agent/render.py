@@ -79,7 +79,7 @@ class TextRenderer:
         elif isinstance(event, AnswerEvent) and event.text:
             rest = self.streamed.rest(event.text)
             self.newline()
-            print(event.text if rest is None else rest.lstrip("\n"), file=self.out)
+            print(event.text if rest is None else rest.removeprefix("\n"), file=self.out)
         self.out.flush()
 
     def newline(self) -> None:

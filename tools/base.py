@@ -13,7 +13,8 @@ annotated with the input model and whose return annotation is the result model::
     def lag_correlation(args: LagInput, ctx: ToolContext) -> LagResult:
         ...
 
-The JSON schema an LLM sees is built from the same input model (:meth:`Tool.openai_schema`).
+The JSON schema an LLM sees is built from the same input model (:meth:`Tool.openai_schema`,
+:mod:`climcopilot.tools.schemas`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from climcopilot.tools.errors import ToolError as ToolError
+from climcopilot.tools.schemas import Mode, function
 
 TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
@@ -194,19 +196,11 @@ class Tool:
                             f"not {self.result_model.__name__}")
         return result
 
-    def openai_schema(self) -> dict[str, Any]:
-        """The function-calling schema an OpenAI-compatible model sees."""
-        params = self.input_model.model_json_schema()
-        params.pop("title", None)
+    def openai_schema(self, mode: Mode = "portable") -> dict[str, Any]:
+        """The function-calling entry an OpenAI-compatible model sees (``mode``: portable or
+        strict, see :mod:`climcopilot.tools.schemas`)."""
         card = f"\n\n{self.card.text()}" if self.card is not None else ""
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name.replace(".", "__"),
-                "description": self.description + card,
-                "parameters": params,
-            },
-        }
+        return function(self.name, self.description + card, self.input_model, mode)
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -29,6 +29,12 @@ CORE = ("data.list_series", "data.open_series", "analysis.subset", "analysis.ali
         "analysis.lag_correlation", "analysis.describe", "analysis.trend", "viz.line_plot")
 """Offered to every question (series work is the common case)."""
 FOUND = 4  # tools a find_tools call loads at most
+QUANTITY_TOOLS = {"emulator_skill": ("emulators.train", "emulators.evaluate"),
+                  "closure_stability": ("emulators.hybrid",),
+                  "kinetic_energy": ("emulators.simulate",),
+                  "causal_links": ("causal.pcmci", "causal.benchmark"),
+                  "drivers": ("causal.drivers",), "model_spread": ("data.cmip6_ensemble",)}
+"""Tools of the quantities the offline composer does not plan."""
 
 RUN_PYTHON_ENTRY = {"type": "function", "function": {
     "name": RUN_PYTHON,
@@ -60,6 +66,7 @@ def spec_tools(spec: QuestionSpec) -> list[str]:
     """The tools a right answer to ``spec`` is likely to need."""
     plan = compose(spec)
     names = [s.tool for s in plan.steps] if plan is not None else []
+    names += QUANTITY_TOOLS.get(spec.quantity or "", ())
     if spec.methods:
         names.append("da.sweep" if len(spec.methods) > 1 else "da.twin_experiment")
     if spec.system and not spec.methods:
