@@ -59,19 +59,21 @@ PF_SAKOV2012 = {"system": "lorenz63", "method": "pf", "dt": 0.01, "dko": 25, "ob
 
 def test_pf_default_with_100_particles_does_not_diverge_in_10_seeds(tmp_path):
     # DAPPER's PartFilt(N=100, reg=2.4, NER=0.3) on this set-up: rmse_a 0.38 (sakov2012.py);
-    # a diverged run sits far above it (the former PF: 6.24 and 2.81 in 2 of 10 seeds).
+    # a diverged run sits far above it (the former PF: 6.24 and 2.81 in 2 of 10 seeds). The
+    # default (reg 1.6 with the rank fallback of its kernel) does at least as well.
     tool = get_tool("da.twin_experiment")
     scores = [tool.run({**PF_SAKOV2012, "N": 100, "seed": s}, ToolContext(workspace=tmp_path))
               .rmse_a for s in range(10)]
     print("pf N=100 rmse_a per seed:", [round(r, 3) for r in scores])
     assert max(scores) < 1.0
-    assert abs(statistics.median(scores) - 0.38) < 0.04
+    assert 0.38 - 0.08 < statistics.median(scores) < 0.38 + 0.02
 
 
 @pytest.mark.parametrize("N, published", [(300, None), (800, 0.28)])
 def test_pf_default_follows_the_tuned_accuracy_at_larger_n(tmp_path, N, published):
     # DAPPER's tuned PartFilt: 0.38 at N = 100 (reg 2.4, NER 0.3), 0.28 at 800 (reg 0.9,
-    # NER 0.2); its 100-particle tuning costs accuracy at 800, the N-dependent default does not.
+    # NER 0.2); its 100-particle tuning costs accuracy at 800 (0.316), the N-dependent default
+    # does not.
     median, results = median_rmse_a(tmp_path, {**PF_SAKOV2012, "N": N})
     print(f"pf N={N}: median rmse_a {median:.3f}")
     assert all(r.ok for r in results)

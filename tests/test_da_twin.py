@@ -57,12 +57,12 @@ def test_particle_filter_on_lorenz63(ctx):
 
 def test_particle_filter_default_with_100_particles_reaches_dappers_tuned_score(ctx):
     # Sakov et al. (2012) Lorenz-63 set-up; DAPPER's PartFilt(N=100, reg=2.4, NER=0.3) gets
-    # rmse_a 0.38 (mods/Lorenz63/sakov2012.py). The default follows that tuning at N = 100;
-    # the former default (reg 1, resample below N_eff = N/2) tracks worse.
+    # rmse_a 0.38 (mods/Lorenz63/sakov2012.py); the default (reg 1.6, NER 0.3) at least as
+    # well, the former default (reg 1, resample below N_eff = N/2) worse.
     setup = {"system": "lorenz63", "method": "pf", "N": 100, "dko": 25, "dt": 0.01,
              "obs_var": 2.0, "Ko": 1000}
     default = run(ctx, **setup)
-    assert abs(default.rmse_a - 0.38) < 0.08 and default.ok
+    assert 0.38 - 0.08 < default.rmse_a < 0.38 + 0.03 and default.ok
     assert run(ctx, **setup, pf_reg=1.0, pf_ess=0.5).rmse_a > default.rmse_a + 0.05
 
 

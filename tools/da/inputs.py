@@ -74,8 +74,8 @@ class TwinInput(ExperimentInput):
     device: str = Field("auto", description="'auto' (GPU if present), 'cpu' or 'cuda'")
     pf_reg: float | None = Field(
         None, gt=0, le=10, description="pf: jitter after resampling, in units of the "
-        "bandwidth N^(-1/(dim+4)); null = by N from DAPPER's tuned Lorenz-63 values (2.4 at "
-        "N = 100, 0.9 at 800, 0.7 at 4000, linear in log N between and held beyond)")
+        "bandwidth N^(-1/(dim+4)); null = by N, tuned on Lorenz-63 (1.6 at N = 100, 0.9 at "
+        "800, 0.7 at 4000, linear in log N between and held beyond)")
     pf_ess: float | None = Field(
         None, gt=0, le=1, description="pf: resample when the effective sample size is at most "
         "this fraction of N (DAPPER's NER); null = by N like pf_reg (0.3 at N = 100, 0.2 at "
