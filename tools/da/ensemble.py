@@ -77,12 +77,13 @@ class EnsembleFilter:
         E = setup.sample_x0(self.N, gen)
         draws = self.draws(setup, gen)
         forecast = setup.cycle(setup.model)
+        scale = ((self.N - 1) * setup.system.dim) ** -0.5
 
         def cycle(E: Tensor, y: Tensor, *draw: Tensor) -> tuple[Tensor, ...]:
             E = forecast.eager(E)
             mean_f = E.mean(0)
             E = self.analysis(E, y, setup, *draw)
-            return (E, mean_f, *mean_and_spread(E))
+            return (E, mean_f, *mean_and_spread(E, scale))
 
         draw = () if draws is None else (draws.next(),)
         step = traced(cycle, (repr(self), setup.key), (E, yy[0], *draw), setup.traceable)
@@ -125,7 +126,8 @@ class StochasticEnKF(EnsembleFilter):
     def analysis(self, E, y, setup, draw=None):
         _, A, Y, obs_mean = _anomalies(E, setup)
         innovations = (y - draw) - Y - obs_mean  # (N, n_obs): y - D - Eo
-        return inflate(_kalman_update(E, A, Y, innovations, setup.obs.obs_var), self.infl)
+        return inflate(_kalman_update(E, A, Y, innovations, (self.N - 1) * setup.obs.obs_var),
+                       self.infl)
 
 
 class DEnKF(EnsembleFilter):
@@ -134,28 +136,28 @@ class DEnKF(EnsembleFilter):
     def analysis(self, E, y, setup, draw=None):
         _, A, Y, obs_mean = _anomalies(E, setup)
         innovations = torch.add(y - obs_mean, Y, alpha=-0.5)
-        return inflate(_kalman_update(E, A, Y, innovations, setup.obs.obs_var), self.infl)
+        return inflate(_kalman_update(E, A, Y, innovations, (self.N - 1) * setup.obs.obs_var),
+                       self.infl)
 
 
 def _kalman_update(E: Tensor, A: Tensor, Y: Tensor, innovations: Tensor,
-                   obs_var: float) -> Tensor:
+                   scaled_obs_var: float) -> Tensor:
     """E + innovations C^-1 Y^T A (N, dim), C = Y^T Y + (N - 1) R, R = obs_var I: the
     ensemble Kalman update of the members E with anomalies A, obs anomalies Y and innovations
-    (N, n_obs), C solved by Cholesky."""
+    (N, n_obs), C solved by Cholesky; ``scaled_obs_var`` = (N - 1) obs_var."""
     C = Y.T @ Y
-    C.diagonal().add_((len(Y) - 1) * obs_var)
+    C.diagonal().add_(scaled_obs_var)
     gain = torch.cholesky_solve(Y.T @ A, torch.linalg.cholesky(C))  # C^-1 Y^T A (n_obs, dim)
     return torch.addmm(E, innovations, gain)
 
 
-def etkf_transform(Y: Tensor, dy: Tensor) -> tuple[Tensor, Tensor]:
+def etkf_transform(Y: Tensor, dy: Tensor, N: int) -> tuple[Tensor, Tensor]:
     """Ensemble-space ETKF update for R = I: weights w (..., N) and symmetric T (..., N, N).
 
-    ``Y`` (..., N, n_obs) are obs anomalies and ``dy`` (..., n_obs) the innovation, both already
-    scaled by R^{-1/2}; batched over leading dimensions (LETKF: one batch entry per site).
-    The analysis is mean + (w + T) @ A for forecast anomalies A.
+    ``Y`` (..., N, n_obs) are obs anomalies of the N members and ``dy`` (..., n_obs) the
+    innovation, both already scaled by R^{-1/2}; batched over leading dimensions (LETKF: one
+    batch entry per site). The analysis is mean + (w + T) @ A for forecast anomalies A.
     """
-    N = Y.shape[-2]
     C = Y @ Y.mT
     C.diagonal(dim1=-2, dim2=-1).add_(N - 1)
     eigval, eigvec = torch.linalg.eigh(C)
@@ -181,7 +183,7 @@ class ETKF(EnsembleFilter):
         if setup.obs.obs_var != 1.0:
             scale = setup.obs.obs_var**-0.5
             Y, dy = Y * scale, dy * scale
-        w, T = etkf_transform(Y, dy)
+        w, T = etkf_transform(Y, dy, self.N)
         return torch.addmm(mean, _transform(w, T, self.infl, draw), A)
 
 
@@ -232,6 +234,6 @@ class LETKF(EnsembleFilter):
         mean, A, Y, obs_mean = _anomalies(E, setup)
         local_Y = Y.T[index].mT * scale.unsqueeze(-2)  # (dim, N, L)
         local_dy = (y - obs_mean)[index] * scale  # (dim, L)
-        w, T = etkf_transform(local_Y, local_dy)  # (dim, N), (dim, N, N)
+        w, T = etkf_transform(local_Y, local_dy, self.N)  # (dim, N), (dim, N, N)
         G = _transform(w, T, self.infl, draw)
         return mean + (G @ A.T.unsqueeze(-1)).squeeze(-1).T

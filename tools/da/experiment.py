@@ -167,8 +167,9 @@ class Trace:
         return self
 
 
-def mean_and_spread(E: Tensor) -> tuple[Tensor, Tensor]:
+def mean_and_spread(E: Tensor, scale: float) -> tuple[Tensor, Tensor]:
     """Ensemble mean (dim,) of E (N, dim) and its spread: sqrt of the dimension-mean variance
-    (ddof 1), from the Frobenius norm of the anomalies (a column-wise var is 4x slower)."""
+    (ddof 1), the Frobenius norm of the anomalies times ``scale`` = ((N - 1) dim)^(-1/2) (a
+    column-wise var is 4x slower; a Python ``scale`` keeps shape arithmetic out of traces)."""
     mean = E.mean(0)
-    return mean, torch.linalg.vector_norm(E - mean).mul_((E.numel() - E.shape[-1]) ** -0.5)
+    return mean, torch.linalg.vector_norm(E - mean).mul_(scale)
