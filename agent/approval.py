@@ -13,6 +13,7 @@ from typing import Literal
 
 from climcopilot.agent.steps import Action
 from climcopilot.tools.base import ToolError
+from climcopilot.tools.manifest import entry
 from climcopilot.tools.registry import get_tool
 
 WRITES_FILES = re.compile(
@@ -31,6 +32,9 @@ def approval_reason(action: Action) -> str | None:
         if RUNS_LONG.search(code):
             return "this code may run long"
     elif action.kind == "tool":
+        known = entry(action.tool or "")
+        if known is not None:
+            return known.approval
         try:
             return get_tool(action.tool or "").approval_reason()
         except ToolError:  # an unknown tool fails when it runs, with its own message

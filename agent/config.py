@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,11 @@ class Settings:
 
     def workspace(self, session_id: str) -> Path:
         return self.home / "sessions" / session_id
+
+
+def new_session_id() -> str:
+    """A new session's id: its UTC start time and six random hex digits."""
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
 def home_dir() -> Path:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import uuid
-from datetime import datetime, timezone
 from typing import Any
 
 from langgraph.types import Command
@@ -22,7 +20,7 @@ from langgraph.types import Command
 from climcopilot.agent.approval import ApprovalPolicy
 from climcopilot.agent.brains.base import Brain
 from climcopilot.agent.checkpoints import load_states, saver, thread_id
-from climcopilot.agent.config import Settings
+from climcopilot.agent.config import Settings, new_session_id
 from climcopilot.agent.errors import BrainError
 from climcopilot.agent.events import AnswerEvent, ApprovalEvent, Renderer, ignore
 from climcopilot.agent.executor import execute
@@ -35,10 +33,6 @@ from climcopilot.knowledge.memory import Memory
 from climcopilot.sandbox.isolation import SandboxPolicy
 from climcopilot.sandbox.kernel import KernelSession, verification_kernel
 from climcopilot.sandbox.observation import Observation
-
-
-def new_session_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
 def _approval(payload: dict[str, Any]) -> ApprovalEvent:

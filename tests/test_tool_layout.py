@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
+import sys
 import typing
 
 import pytest
 
 import climcopilot.tools as tools_package
 from climcopilot.tools.base import Tool, ToolError
-from climcopilot.tools.registry import BUILTIN_MODULES, get_tool, registry
+from climcopilot.tools.manifest import BUILTIN_MODULES, MANIFEST, build, dumps, entries
+from climcopilot.tools.registry import get_tool, registry
 from climcopilot.tools.vocabulary import all_terms, compact, lookup, terms_of
 
 
@@ -93,3 +96,19 @@ def test_costly_tools_say_so_and_cheap_ones_do_not() -> None:
     flagged = {name for name, t in registry().items() if t.approval_reason()}
     assert {"emulators.train", "da.sweep", "causal.benchmark", "data.fetch_era5"} <= flagged
     assert not {"data.open_series", "analysis.lag_correlation", "da.twin_experiment"} & flagged
+
+
+def test_the_manifest_is_the_code_s_own() -> None:
+    # stale: `python -m climcopilot.tools.manifest` writes it again
+    assert MANIFEST.read_text() == dumps(build())
+    assert set(entries()) == {t for t in registry() if entries().get(t)}
+    assert entries()["da.sweep"].approval == get_tool("da.sweep").approval_reason()
+
+
+def test_a_tool_imports_only_its_own_family() -> None:
+    code = ("import sys\nfrom climcopilot.tools.registry import get_tool\n"
+            "get_tool('data.open_series')\n"
+            "print(sorted(m for m in ('torch', 'climcopilot.tools.emulators.tools', "
+            "'climcopilot.tools.da.tools', 'tigramite') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr[-500:]

@@ -178,11 +178,7 @@ class Tool:
     def validate(self, arguments: dict[str, Any]) -> BaseModel:
         """Parse arguments into the input model; a ToolError says which field is wrong, or
         names the arguments the tool does not have and lists those it has."""
-        fields = self.input_model.model_fields
-        unknown = sorted(set(arguments) - set(fields))
-        if unknown:
-            raise ToolError(f"{self.name} has no argument {', '.join(map(repr, unknown))}; "
-                            f"its arguments: {', '.join(fields) or 'none'}")
+        check_argument_names(self.name, arguments, list(self.input_model.model_fields))
         try:
             return self.input_model.model_validate(arguments)
         except ValidationError as exc:
@@ -201,6 +197,14 @@ class Tool:
         strict, see :mod:`climcopilot.tools.schemas`)."""
         card = f"\n\n{self.card.text()}" if self.card is not None else ""
         return function(self.name, self.description + card, self.input_model, mode)
+
+
+def check_argument_names(tool: str, arguments: dict[str, Any], names: list[str]) -> None:
+    """A ToolError naming the arguments ``tool`` does not have, with those it has."""
+    unknown = sorted(set(arguments) - set(names))
+    if unknown:
+        raise ToolError(f"{tool} has no argument {', '.join(map(repr, unknown))}; "
+                        f"its arguments: {', '.join(names) or 'none'}")
 
 
 def _first_error(exc: ValidationError) -> str:

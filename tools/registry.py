@@ -12,52 +12,22 @@ from __future__ import annotations
 import importlib
 import sys
 from functools import lru_cache
-from types import ModuleType
 
 from climcopilot.tools.base import Tool, ToolError
 from climcopilot.tools.contract import load
+from climcopilot.tools.manifest import BUILTIN_MODULES, entry, tools_in
 from climcopilot.tools.plugins import installed_points, local_plugins
-
-BUILTIN_MODULES = (
-    "climcopilot.tools.data.bundled",
-    "climcopilot.tools.analysis.series",
-    "climcopilot.tools.viz.plots",
-    "climcopilot.tools.data.access",
-    "climcopilot.tools.data.ensemble",
-    "climcopilot.tools.data.connectors",
-    "climcopilot.tools.analysis.climatology",
-    "climcopilot.tools.analysis.area",
-    "climcopilot.tools.analysis.trend",
-    "climcopilot.tools.analysis.smoothing",
-    "climcopilot.tools.analysis.composite",
-    "climcopilot.tools.analysis.eof",
-    "climcopilot.tools.analysis.spectrum",
-    "climcopilot.tools.analysis.comparison",
-    "climcopilot.tools.viz.maps",
-    "climcopilot.tools.da.tools",
-    "climcopilot.tools.causal.tools",
-    "climcopilot.tools.emulators.tools",
-)
-
-
-def tools_in(module: ModuleType) -> list[Tool]:
-    """The Tool objects defined at module level in ``module``."""
-    return [obj for obj in vars(module).values() if isinstance(obj, Tool)]
 
 
 @lru_cache(maxsize=1)
-def registry() -> dict[str, Tool]:
-    """All tools by name: built-ins first, then plugins (a plugin may not shadow a built-in).
-
-    Plugins that fail to load are skipped with one line each on stderr."""
-    found: dict[str, Tool] = {}
-    for name in BUILTIN_MODULES:
-        for t in tools_in(importlib.import_module(name)):
-            found[t.name] = t
+def plugin_tools() -> dict[str, Tool]:
+    """The plugins' tools by name (a plugin may not shadow a built-in). Plugins that fail to
+    load are skipped with one line each on stderr."""
     plugins = load(installed_points())
     plugins.problems += local_plugins()[1]
+    found: dict[str, Tool] = {}
     for t in plugins.tools:
-        if t.name in found:
+        if entry(t.name) is not None:
             plugins.problems.append(f"tool {t.name!r} of a plugin: name already taken")
         else:
             found[t.name] = t
@@ -66,10 +36,27 @@ def registry() -> dict[str, Tool]:
     return found
 
 
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Tool]:
+    """All tools by name: built-ins first (every tool module imported), then plugins."""
+    found: dict[str, Tool] = {}
+    for name in BUILTIN_MODULES:
+        for t in tools_in(importlib.import_module(name)):
+            found[t.name] = t
+    return {**found, **plugin_tools()}
+
+
 def get_tool(name: str) -> Tool:
-    """The tool called ``name`` (``family.verb``; ``family__verb`` as LLMs spell it)."""
-    tools = registry()
+    """The tool called ``name`` (``family.verb``; ``family__verb`` as LLMs spell it). A
+    built-in tool imports only its own module (found in the manifest); any other name loads
+    every tool, plugins included."""
     key = name.replace("__", ".")
+    known = entry(key)
+    if known is not None:
+        found = {t.name: t for t in tools_in(importlib.import_module(known.module))}
+        if key in found:
+            return found[key]
+    tools = registry()
     if key not in tools:
         raise ToolError(f"unknown tool {name!r}; `climcopilot tools list` shows the "
                         f"{len(tools)} available")

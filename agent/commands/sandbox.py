@@ -7,9 +7,8 @@ import json
 import sys
 
 from climcopilot.agent.commands.options import sandbox_policy
-from climcopilot.agent.config import load_settings
+from climcopilot.agent.config import load_settings, new_session_id
 from climcopilot.agent.errors import UsageError
-from climcopilot.agent.session import new_session_id
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,25 +6,29 @@ import argparse
 import json
 
 from climcopilot.agent.commands.options import sandbox_policy
-from climcopilot.agent.config import load_settings
+from climcopilot.agent.config import load_settings, new_session_id
 from climcopilot.agent.errors import UsageError
-from climcopilot.agent.session import new_session_id
 from climcopilot.tools.errors import ToolError
 
 
 def list_tools(as_json: bool) -> int:
-    from climcopilot.tools.registry import registry
+    """The built-in tools from the manifest (none of them imported), then the plugins'."""
+    from climcopilot.tools.manifest import ToolEntry, entries
+    from climcopilot.tools.registry import plugin_tools
 
-    tools = registry().values()
+    listed = list(entries().values()) + [
+        ToolEntry(name=t.name, family=t.family, module=t.func.__module__,
+                  description=t.description, approval=t.approval_reason(),
+                  parameters=t.input_model.model_json_schema(),
+                  card=t.card.model_dump() if t.card else None)
+        for t in plugin_tools().values()]
     if as_json:
         print(json.dumps([{"name": t.name, "family": t.family, "description": t.description,
-                           "parameters": t.input_model.model_json_schema(),
-                           "card": t.card.model_dump() if t.card else None,
-                           "approval": t.approval_reason()}
-                          for t in tools], indent=2))
+                           "parameters": t.parameters, "card": t.card, "approval": t.approval}
+                          for t in listed], indent=2))
     else:
-        for t in tools:
-            print(f"{t.name:28s} {t.description.splitlines()[0] if t.description else ''}")
+        for t in listed:
+            print(f"{t.name:28s} {t.first_line()}")
     return 0
 
 
@@ -41,9 +45,10 @@ def _print_result(result: dict) -> None:
 
 
 def run_tool(args: argparse.Namespace) -> int:
-    """Validate the arguments here, then run the tool in a fresh sandboxed kernel."""
+    """Check the name and the argument names here (no tool imported), then run the tool in a
+    fresh sandboxed kernel, where its input model checks the values."""
+    from climcopilot.agent.executor import checked_name
     from climcopilot.sandbox.kernel import KernelSession
-    from climcopilot.tools.registry import get_tool
 
     try:
         arguments = json.loads(args.args)
@@ -52,15 +57,17 @@ def run_tool(args: argparse.Namespace) -> int:
     if not isinstance(arguments, dict):
         raise UsageError("--args must be a JSON object, e.g. '{\"name\": \"soi\"}'")
     try:
-        tool = get_tool(args.name)
-        tool.validate(arguments)
+        name = checked_name(args.name, arguments)
     except ToolError as exc:
         raise UsageError(str(exc)) from None
     workspace = load_settings().workspace(new_session_id())
     with KernelSession(workspace, timeout=args.timeout, policy=sandbox_policy(args)) as kernel:
-        obs = kernel.call_tool(tool.name, arguments)
+        obs = kernel.call_tool(name, arguments)
     if obs.error:
-        raise ToolError(obs.error.removeprefix("ToolError: "))
+        message = obs.error.removeprefix("ToolError: ")
+        if message.startswith("invalid arguments for"):
+            raise UsageError(message)
+        raise ToolError(message)
     result = obs.result or {}
     if args.json:
         print(json.dumps({**result, "ok": obs.ok, "device": obs.device}, indent=2))

@@ -73,6 +73,14 @@ def _is_month_run(code: str) -> bool:
     return len(code) >= 3 and code.upper() in MONTHS + MONTHS[:len(code) - 1]
 
 
+def blank(text: str, named: list[tuple[int, int, str]]) -> str:
+    """``text`` with the spans of ``named`` mentions blanked out."""
+    chars = list(text)
+    for start, end, _ in named:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
 def season(text: str, original: str, monsoon_series: bool = False) -> str | None:
     """The season a question restricts to, as month initials: explicit initials ('JJAS',
     'DJF'; capitals, or a common one in any case), a named season ('boreal winter',
@@ -280,10 +288,7 @@ def region(text: str, named: list[tuple[int, int, str]], labels: list[str]) -> s
     """The region a question restricts to, with the names of series and fields blanked and
     the regions their own labels name left out (so 'North Atlantic winter Z500' names a
     field, not a region to cut it to)."""
-    blanked = list(text)
-    for start, end, _ in named:
-        blanked[start:end] = " " * (end - start)
-    text, own = "".join(blanked), " ".join(labels).lower()
+    text, own = blank(text, named), " ".join(labels).lower()
     return next((key for key, pattern in REGIONS
                  if re.search(pattern, text) and not re.search(pattern, own)), None)
 

@@ -78,7 +78,9 @@ def read_question(question: str) -> QuestionSpec:
         experiment = {k: v for k, v in experiment.items() if k == "component"}
     elif kind == "causal":
         model = {}
-    season = conditions.season(text, question, monsoon_series=bool(MONSOON_SERIES & set(series)))
+    named = [*series_hits, *find_terms(text, "field")]
+    season = conditions.season(conditions.blank(text, named), question,
+                               monsoon_series=bool(MONSOON_SERIES & set(series)))
     if kind not in ("data", None):
         season = None
     inherent = next((FIELD_SEASONS[f] for f in fields if f in FIELD_SEASONS), None)
@@ -89,7 +91,6 @@ def read_question(question: str) -> QuestionSpec:
     if season is not None and asked != "seasonal_cycle" and "seasonal_mean" not in transforms:
         transforms = ["seasonal_mean", *transforms]
     lag = conditions.lag(text) if kind in ("data", None) else None
-    named = [*series_hits, *find_terms(text, "field")]
     unknown = conditions.unknown_systems(text, [*system_hits, *find_terms(text, "causal_system")])
     problems = [f"no system called {name!r} (the systems: lorenz63, lorenz96, "
                 "lorenz96_two_scale, kuramoto_sivashinsky, kolmogorov)" for name in unknown]

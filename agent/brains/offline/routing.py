@@ -16,6 +16,7 @@ from climcopilot.agent.state import RecalledSkill
 from climcopilot.knowledge.embedder import embed
 from climcopilot.tools.data.vocabulary import SERIES
 from climcopilot.tools.errors import ToolError
+from climcopilot.tools.manifest import entry
 from climcopilot.tools.registry import get_tool
 
 SKILL_REUSE = 0.5  # least similarity of a question to a skill's pattern for the skill to be reused
@@ -127,8 +128,10 @@ def with_stated_settings(tool: str, arguments: dict[str, Any],
                          spec: QuestionSpec) -> dict[str, Any]:
     """``arguments`` with every setting and model parameter the question states that the
     tool takes (the question's value wins over the recipe's)."""
+    known = entry(tool)
     try:
-        fields = get_tool(tool).input_model.model_fields
+        fields = known.arguments if known is not None else list(
+            get_tool(tool).input_model.model_fields)
     except ToolError:
         return arguments
     stated = {**spec.system_params, **spec.settings}
