@@ -167,3 +167,104 @@ class FakeOpenAI:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# -- a model that plays well --------------------------------------------------------------
+HANDLES = "handles (objects in the kernel): "
+
+
+def question_of(body: dict[str, Any]) -> str:
+    """The user's question (the first user message, without the plan request)."""
+    first = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    return first.split("\n\nBefore any tool call")[0]
+
+
+def executed(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """(function name, what it observed) of each call so far, find_tools left out."""
+    seen = {m["tool_call_id"]: m["content"] for m in body["messages"] if m["role"] == "tool"}
+    return [(c["function"]["name"], seen.get(c["id"], ""))
+            for m in body["messages"] if m["role"] == "assistant"
+            for c in m.get("tool_calls") or [] if c["function"]["name"] != "find_tools"]
+
+
+def values_line(observed: str) -> str:
+    return next((ln for ln in observed.splitlines() if ln.startswith("values: ")), "")
+
+
+class Competent:
+    """Plays a competent model: plans and calls what the offline composer plans for the
+    question (independent steps in one message, as parallel calls), looks up a tool that is
+    not offered with find_tools, and answers with the numbers of the statistic's result.
+    ``answer`` overrides the final text (e.g. to state a number no step produced)."""
+
+    def __init__(self, answer: str | None = None) -> None:
+        self.answer = answer
+
+    def __call__(self, body: dict[str, Any]) -> Reply:
+        from climcopilot.agent.brains.offline.composer import compose
+        from climcopilot.agent.brains.offline.plans import resolve
+        from climcopilot.agent.spec import read_question
+        from climcopilot.tools.schemas import wire_name
+
+        plan = compose(read_question(question_of(body)))
+        if plan is None:
+            return {"content": "No tool answers this question."}
+        last = body["messages"][-1]["content"] or ""
+        if not body.get("tools"):
+            if "plan" in last:  # each line names the function and its arguments
+                return {"content": "\n".join(
+                    f"{i}. {wire_name(s.tool)} {json.dumps(written(s.arguments))}: {line}"
+                    for i, (s, line) in enumerate(zip(plan.steps, plan.lines), start=1))}
+            return {"content": self.final(body, plan)}
+        done = executed(body)
+        if len(done) >= len(plan.steps):
+            return {"content": self.final(body, plan)}
+        results = {step.name: {"handles": next(
+            (ln[len(HANDLES):].split(", ") for ln in observed.splitlines()
+             if ln.startswith(HANDLES)), [])} for step, (_, observed) in zip(plan.steps, done)}
+        offered = {t["function"]["name"] for t in body["tools"]}
+        calls = []
+        for step in plan.steps[len(done):]:
+            if not ready(step.arguments, results):
+                break
+            if wire_name(step.tool) not in offered:
+                if calls:
+                    break
+                return {"calls": [{"name": "find_tools", "arguments": json.dumps(
+                    {"query": step.tool})}]}
+            calls.append({"name": wire_name(step.tool),
+                          "arguments": json.dumps(resolve(step.arguments, results))})
+            results[step.name] = {"handles": []}  # not ready for steps that need it
+        return {"calls": calls}
+
+    def final(self, body: dict[str, Any], plan: Any) -> str:
+        if self.answer is not None:
+            return self.answer
+        done = executed(body)
+        named = dict(zip((s.name for s in plan.steps), (o for _, o in done)))
+        found = values_line(named.get("stat", done[-1][1] if done else ""))
+        return f"The result is {found.removeprefix('values: ') or 'not available'}."
+
+
+def ready(arguments: Any, results: dict[str, dict[str, Any]]) -> bool:
+    """Every handle ``arguments`` refers to is known (its step ran before this turn)."""
+    if isinstance(arguments, dict) and set(arguments) == {"$from", "at"}:
+        handles = results.get(arguments["$from"], {}).get("handles", [])
+        return arguments["at"] < len(handles)
+    if isinstance(arguments, dict):
+        return all(ready(v, results) for v in arguments.values())
+    if isinstance(arguments, list):
+        return all(ready(v, results) for v in arguments)
+    return True
+
+
+def written(arguments: Any) -> Any:
+    """Planned arguments as a plan line writes them: a handle from an earlier step by that
+    step's name."""
+    if isinstance(arguments, dict) and set(arguments) == {"$from", "at"}:
+        return f"<{arguments['$from']} handle {arguments['at']}>"
+    if isinstance(arguments, dict):
+        return {k: written(v) for k, v in arguments.items()}
+    if isinstance(arguments, list):
+        return [written(v) for v in arguments]
+    return arguments

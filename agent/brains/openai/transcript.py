@@ -22,20 +22,39 @@ from climcopilot.agent.steps import Action, Step
 from climcopilot.sandbox.observation import Observation
 from climcopilot.tools.schemas import wire_name
 
-OBSERVATION_CHARS = 2400  # longest observation text a model reads per step
+OBSERVATION_CHARS = 3000  # longest observation text a model reads per step
+TEXT_CHARS = 40  # longest text inside a result's tables (sources, licenses) shown
 STANDARD = {"summary", "values", "units", "handles", "figures", "checks"}
 
 
 def compact(value: Any) -> Any:
-    """``value`` with floats at 6 significant digits (what a model reads; the full
-    precision stays in the step)."""
+    """``value`` as a model reads it: floats at 6 significant digits, long texts inside
+    tables cut with an ellipsis (the full result stays in the step)."""
     if isinstance(value, float):
         return float(f"{value:.6g}")
+    if isinstance(value, str) and len(value) > TEXT_CHARS:
+        return value[:TEXT_CHARS] + "…"
     if isinstance(value, dict):
         return {k: compact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [compact(v) for v in value]
     return value
+
+
+def table(value: Any) -> str:
+    """A result field as text: a list of records as a table (a header line, then one line
+    per record, cells separated by ``|``), anything else as compact JSON."""
+    if not (isinstance(value, list) and len(value) > 1 and all(isinstance(v, dict)
+                                                                for v in value)):
+        return json.dumps(compact(value), ensure_ascii=False)
+    columns = list(dict.fromkeys(k for row in value for k in row))
+
+    def cell(item: Any) -> str:
+        item = compact(item)
+        return item if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
+
+    return "\n".join([" | ".join(columns),
+                      *(" | ".join(cell(row.get(c, "")) for c in columns) for row in value)])
 
 
 def result_text(result: dict[str, Any]) -> str:
@@ -50,7 +69,7 @@ def result_text(result: dict[str, Any]) -> str:
         lines.append(f"handles (objects in the kernel): {', '.join(result['handles'])}")
     for key, value in result.items():
         if key not in STANDARD and value not in (None, "", [], {}):
-            lines.append(f"{key}: {json.dumps(compact(value), ensure_ascii=False)}")
+            lines.append(f"{key}: {table(value)}")
     failed = [f"{c['name']} ({c.get('detail', '')})" for c in result.get("checks", [])
               if not c.get("passed", True)]
     if failed:
