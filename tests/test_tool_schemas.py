@@ -160,7 +160,7 @@ def test_strict_arguments_come_back_as_the_tool_takes_them() -> None:
     sent = {name: None for name in strict["properties"]}
     sent.update(method="enkf", N=30, system_params=[{"name": "F", "value": 10.0}])
     Draft202012Validator(strict).validate(sent)
-    arguments = schemas.from_strict(sent, tool.input_model)
+    arguments = schemas.from_strict(sent, tool.input_model.model_json_schema())
     parsed = tool.validate(arguments)
     assert parsed.system_params == {"F": 10.0} and parsed.N == 30 and parsed.method == "enkf"
     assert parsed.Ko == tool.input_model.model_fields["Ko"].default  # null -> its default

@@ -196,7 +196,8 @@ class Tool:
         """The function-calling entry an OpenAI-compatible model sees (``mode``: portable or
         strict, see :mod:`climcopilot.tools.schemas`)."""
         card = f"\n\n{self.card.text()}" if self.card is not None else ""
-        return function(self.name, self.description + card, self.input_model, mode)
+        return function(self.name, self.description + card,
+                        self.input_model.model_json_schema(), mode)
 
 
 def check_argument_names(tool: str, arguments: dict[str, Any], names: list[str]) -> None:

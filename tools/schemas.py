@@ -1,4 +1,5 @@
-"""The JSON schemas a language model sees for a tool, built from its pydantic input model.
+"""The JSON schemas a language model sees for a tool, built from its input model's JSON schema
+(as pydantic writes it: ``model_json_schema()``, or a manifest entry's ``parameters``).
 
 Two dialects, both self-contained (every ``$ref`` inlined, no ``title``):
 
@@ -23,8 +24,6 @@ from __future__ import annotations
 import copy
 import re
 from typing import Any, Literal
-
-from pydantic import BaseModel
 
 Mode = Literal["portable", "strict"]
 MODES: tuple[str, ...] = ("portable", "strict")
@@ -79,10 +78,9 @@ def _inline(schema: Any, defs: dict[str, Any], depth: int = 0) -> Any:
     return out
 
 
-def model_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The input model's JSON schema with every ``$ref`` inlined."""
-    raw = model.model_json_schema()
-    return _inline(raw, raw.get("$defs", {}))
+def inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with every ``$ref`` inlined (and tuples as arrays of their kinds)."""
+    return _inline(schema, schema.get("$defs", {}))
 
 
 def _is_null(schema: dict[str, Any]) -> bool:
@@ -127,10 +125,10 @@ def _portable(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def portable(model: type[BaseModel]) -> dict[str, Any]:
-    """The compact schema of ``model``: inlined, no titles, a ``type`` on every property,
-    short descriptions (see the module docstring)."""
-    schema = _portable(model_schema(model))
+def portable(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The compact form of an input model's schema: inlined, no titles, a ``type`` on every
+    property, short descriptions (see the module docstring)."""
+    schema = _portable(inlined(parameters))
     schema.pop("description", None)  # the function's description says it
     schema.setdefault("properties", {})
     return schema
@@ -197,9 +195,9 @@ def _strict(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def strict(model: type[BaseModel]) -> dict[str, Any]:
-    """The schema of ``model`` under OpenAI's strict rules (see the module docstring)."""
-    schema = _strict(model_schema(model))
+def strict(parameters: dict[str, Any]) -> dict[str, Any]:
+    """An input model's schema under OpenAI's strict rules (see the module docstring)."""
+    schema = _strict(inlined(parameters))
     schema.pop("description", None)
     schema.setdefault("properties", {})
     schema.setdefault("required", [])
@@ -237,10 +235,11 @@ def _restored_object(value: dict[str, Any], schema: dict[str, Any]) -> dict[str,
     return out
 
 
-def from_strict(arguments: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
-    """Arguments a model sent under :func:`strict` as ``model`` takes them: pair lists back
-    to mappings, and ``null`` dropped where the property has a default and takes no null."""
-    return _restored_object(copy.deepcopy(arguments), model_schema(model))
+def from_strict(arguments: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    """Arguments a model sent under :func:`strict` as the input model (of schema
+    ``parameters``) takes them: pair lists back to mappings, and ``null`` dropped where the
+    property has a default and takes no null."""
+    return _restored_object(copy.deepcopy(arguments), inlined(parameters))
 
 
 # -- the function-calling entry --------------------------------------------------------------
@@ -257,12 +256,13 @@ def tool_name(wire: str) -> str:
     return plain.replace("__", ".")
 
 
-def function(name: str, description: str, model: type[BaseModel],
+def function(name: str, description: str, parameters: dict[str, Any],
              mode: Mode = "portable") -> dict[str, Any]:
-    """The function-calling entry for a tool (``mode``: portable or strict)."""
+    """The function-calling entry for a tool whose input model has the JSON schema
+    ``parameters`` (``mode``: portable or strict)."""
     entry: dict[str, Any] = {"name": wire_name(name), "description": description}
     if mode == "strict":
-        entry.update(strict=True, parameters=strict(model))
+        entry.update(strict=True, parameters=strict(parameters))
     else:
-        entry["parameters"] = portable(model)
+        entry["parameters"] = portable(parameters)
     return {"type": "function", "function": entry}

@@ -26,13 +26,7 @@ from typing import Any
 
 from climcopilot.agent.brains.base import Brain
 from climcopilot.agent.brains.offline.composer import compose
-from climcopilot.agent.brains.openai.calls import (
-    FIND_TOOLS,
-    RUN_PYTHON,
-    Lookup,
-    to_action,
-    written_call,
-)
+from climcopilot.agent.brains.openai.calls import Lookup, to_action, written_call
 from climcopilot.agent.brains.openai.client import ChatClient, Reply
 from climcopilot.agent.brains.openai.examples import (
     planned,
@@ -41,7 +35,14 @@ from climcopilot.agent.brains.openai.examples import (
     template,
     worked_examples,
 )
-from climcopilot.agent.brains.openai.offering import entry, find, offered, spec_tools
+from climcopilot.agent.brains.openai.offering import (
+    FIND_TOOLS,
+    RUN_PYTHON,
+    entry,
+    find,
+    offered,
+    spec_tools,
+)
 from climcopilot.agent.brains.openai.prompts import PLAN_REQUEST, REPLAN_REQUEST, system_prompt
 from climcopilot.agent.brains.openai.transcript import history, result_text
 from climcopilot.agent.config import Settings

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from climcopilot.agent.brains.openai.client import RawCall
+from climcopilot.agent.brains.openai.offering import FIND_TOOLS, RUN_PYTHON, known
 from climcopilot.agent.steps import Action
-from climcopilot.tools.registry import registry
 from climcopilot.tools.schemas import Mode, from_strict, tool_name, wire_name
 
-RUN_PYTHON = "run_python"
-FIND_TOOLS = "find_tools"
 CODE_NAMES = {"run_python", "python", "execute_python", "code_interpreter", "ipython"}
 TEXT_CALL_MARKERS = ("<tool_call>", "<function=", "[TOOL_CALLS]", "<|python_tag|>",
                      "<|tool_call_begin|>", "<tool▁call▁begin>", "<|tool_call|>")
@@ -73,12 +71,12 @@ def to_action(call: RawCall, *, turn: int, position: int, content: str | None,
             return Action(kind="invalid", tool=RUN_PYTHON, error="run_python needs "
                           "{\"code\": \"...\"} with the Python code to run", **where)
         return Action(kind="code", code=code, **where)
-    tool = registry().get(name)
+    tool = known().get(name)
     if tool is None:
         return Action(kind="invalid", tool=shown, error=f"there is no tool {call.name!r}; "
                       f"call find_tools to look one up, or use an offered function", **where)
     if mode == "strict":
-        arguments = from_strict(arguments, tool.input_model)
+        arguments = from_strict(arguments, tool.parameters)
     return Action(kind="tool", tool=tool.name, arguments=arguments, **where)
 
 

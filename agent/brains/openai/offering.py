@@ -16,12 +16,14 @@ from functools import lru_cache
 from typing import Any
 
 from climcopilot.agent.brains.offline.composer import compose
-from climcopilot.agent.brains.openai.calls import FIND_TOOLS, RUN_PYTHON
 from climcopilot.agent.spec import QuestionSpec
-from climcopilot.tools.registry import registry
+from climcopilot.tools.manifest import ToolEntry
+from climcopilot.tools.registry import listing
 from climcopilot.tools.schemas import Mode, function, short, wire_name
 from climcopilot.tools.vocabulary import plain
 
+RUN_PYTHON = "run_python"
+FIND_TOOLS = "find_tools"
 TOKEN_BUDGET = 6000  # most tokens of tool schemas per request (tools_offered = core)
 CHARS_PER_TOKEN = 3.2
 TOOL_CHARS = 300  # longest tool description offered
@@ -50,16 +52,23 @@ def estimate_tokens(value: Any) -> int:
     return int(len(json.dumps(value)) / CHARS_PER_TOKEN) + 1
 
 
+@lru_cache(maxsize=1)
+def known() -> dict[str, ToolEntry]:
+    """Every tool's manifest entry by name (built-ins are not imported; plugins load)."""
+    return {e.name: e for e in listing()}
+
+
 @lru_cache(maxsize=512)
 def entry(name: str, mode: Mode) -> dict[str, Any]:
     """The function-calling entry of tool ``name`` as offered: a short description (and its
     knowledge card's valid ranges) and the ``mode`` schema."""
-    tool = registry()[name]
-    ranges = "; ".join(f"{k} {r.low:g}..{r.high:g}{' ' + r.units if r.units else ''}"
-                       for k, r in (tool.card.valid_ranges if tool.card else {}).items())
+    tool = known()[name]
+    ranges = "; ".join(f"{k} {r['low']:g}..{r['high']:g}"
+                       + (f" {r['units']}" if r.get("units") else "")
+                       for k, r in ((tool.card or {}).get("valid_ranges") or {}).items())
     described = short(tool.description, TOOL_CHARS) + (f" Valid ranges: {ranges}." if ranges
                                                        else "")
-    return function(tool.name, described, tool.input_model, mode)
+    return function(tool.name, described, tool.parameters, mode)
 
 
 def spec_tools(spec: QuestionSpec) -> list[str]:
@@ -77,13 +86,13 @@ def spec_tools(spec: QuestionSpec) -> list[str]:
         names.append("causal.benchmark")
     if spec.fields:
         names += ["data.open_field", "analysis.eof"]
-    return [n for n in dict.fromkeys(names) if n in registry()]
+    return [n for n in dict.fromkeys(names) if n in known()]
 
 
 def find_tools_entry(offered: Iterable[str]) -> dict[str, Any]:
     """The ``find_tools`` function, naming every tool not offered, by family."""
     families: dict[str, list[str]] = {}
-    for name in registry():
+    for name in known():
         if name not in set(offered):
             family, _, verb = name.partition(".")
             families.setdefault(family, []).append(verb)
@@ -104,7 +113,7 @@ def find(query: str, exclude: Iterable[str] = ()) -> list[str]:
     text = plain(query)
     words = {w for w in text.replace(".", " ").replace("_", " ").split() if len(w) > 2}
     scored = []
-    for name, tool in registry().items():
+    for name, tool in known().items():
         if name in set(exclude):
             continue
         if name in text or wire_name(name) in text:
@@ -122,7 +131,7 @@ def offered(wanted: Iterable[str], mode: Mode, scope: str,
     """(tool names offered, their function entries with run_python and find_tools): the
     ``wanted`` tools in order of priority, then the core set, as many as fit ``budget``
     tokens (``scope`` ``all``: every tool, no budget)."""
-    tools = registry()
+    tools = known()
     if scope == "all":
         names = list(tools)
         return names, [entry(n, mode) for n in names] + [RUN_PYTHON_ENTRY]

@@ -17,7 +17,7 @@ import json
 from itertools import groupby
 from typing import Any
 
-from climcopilot.agent.brains.openai.calls import RUN_PYTHON
+from climcopilot.agent.brains.openai.offering import RUN_PYTHON
 from climcopilot.agent.steps import Action, Step
 from climcopilot.sandbox.observation import Observation
 from climcopilot.tools.schemas import wire_name
