@@ -104,13 +104,15 @@ class ChatRenderer:
                                    highlight=False)
 
     def stream(self, event: TokenEvent) -> None:
-        """Show the reply as it comes, as markdown (a new reply starts a new block)."""
+        """Show the reply as it comes: as markdown in a terminal (a new reply starts a new
+        block), as plain text elsewhere."""
         if event.start or self.live is None:
             self.stop()
             self.live = Live(console=self.console, auto_refresh=False)
             self.live.start()
         self.streamed.add(event)
-        self.live.update(Markdown(self.streamed.text), refresh=True)
+        self.live.update(Markdown(self.streamed.text) if self.console.is_terminal
+                         else Text(self.streamed.text), refresh=True)
 
     def running(self, number: int, action: Action) -> None:
         """Show a spinner with the elapsed time while step ``number`` runs ``action``."""
@@ -128,6 +130,8 @@ class ChatRenderer:
         if self.live is not None:
             self.live.stop()
             self.live = None
+            if not self.console.is_terminal:  # Live leaves its last line open there
+                self.console.print()
 
 
 class Chat:
@@ -227,11 +231,10 @@ class Chat:
                 reply.update(self._edit(session.waiting.action))
             self.show(session.reply(reply, self.printer))
         elif name == "/tools":
-            from climcopilot.tools.registry import registry
+            from climcopilot.tools.registry import listing
 
-            for tool in registry().values():
-                first = tool.description.splitlines()[0] if tool.description else ""
-                self.console.print(f"  {tool.name:28s} {first}", markup=False)
+            for tool in listing():
+                self.console.print(f"  {tool.name:28s} {tool.first_line()}", markup=False)
         elif name == "/memory":
             memory = session.memory
             rows = (memory.search(arg, k=5) if arg else

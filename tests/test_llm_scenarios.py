@@ -297,3 +297,18 @@ def test_ask_streams_the_answer_once_and_shows_steps_as_they_start(home: Path) -
     # The answer came as tokens before the end: pieces of it precede the AnswerEvent.
     tokens = [i for i, e in enumerate(events) if isinstance(e, TokenEvent)]
     assert len(tokens) > 3 and tokens[-1] < len(events) - 1
+
+
+def test_a_three_step_question_costs_a_quarter_of_the_old_prompt_tokens(home: Path) -> None:
+    bpe = pytest.importorskip("bpe_openai", reason="the tokenizer is a dev extra")
+    encoding = bpe.get_encoding("o200k_base")
+    replies = [PLAN, {"tool": OPEN, "arguments": '{"name": "soi"}'},
+               {"tool": OPEN, "arguments": '{"name": "nino3"}'},
+               {"tool": LAG, "arguments": '{"a": "soi", "b": "nino3", "max_lag": 6}'},
+               {"content": "SOI and Niño-3 are anti-correlated: r = -0.666."}]
+    with FakeOpenAI(replies) as server:
+        state, _ = ask(server, SOI_NINO3)
+    assert state["status"] == "done" and len(server.requests) == 5
+    sent = sum(len(encoding.encode(json.dumps(r["messages"])))
+               + len(encoding.encode(json.dumps(r.get("tools", [])))) for r in server.requests)
+    assert sent <= 82_000 / 4  # the issue measured 82k prompt tokens for this question

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from conftest import SOI_NINO3, findings_in, run_cli
 from fake_openai import FakeOpenAI
+
+from climcopilot.agent.brains.openai.probe import probe
+from climcopilot.agent.config import load_settings
+from climcopilot.agent.errors import BrainError
 
 
 def test_openai_brain_tool_calls_and_malformed_arguments_over_http(home: Path) -> None:
@@ -49,3 +55,14 @@ def test_server_error_is_retried_then_reported(home: Path) -> None:
     assert len(server.requests) == 3  # one try and two retries with backoff
     assert "answered HTTP 500" in proc.stderr and proc.stderr.count("\n") == 1
     assert findings_in(home) == 0
+
+
+def test_probe_says_whether_the_endpoint_calls_tools(home: Path) -> None:
+    with FakeOpenAI([{"tool": "ping", "arguments": '{"ok": true}'},
+                     {"content": "pong"}]) as server:
+        settings = replace(load_settings("openai"), base_url=server.base_url, model="m")
+        assert probe(settings).startswith(f"{server.base_url}: m calls tools (")
+        with pytest.raises(BrainError, match="without calling the function") as refused:
+            probe(settings)
+    assert "\n" not in str(refused.value)
+    assert [t["function"]["name"] for t in server.requests[0]["tools"]] == ["ping"]
