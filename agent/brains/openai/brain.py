@@ -228,7 +228,8 @@ class OpenAIBrain(Brain):
         return system_prompt(self.settings.step_budget,
                              [f.summary() for f in recall.findings],
                              worked_examples(recall.skills, state["spec"]),
-                             state.get("plan", []) if plan else [])
+                             state.get("plan", []) if plan else [],
+                             lookup=self.settings.tools_offered != "all")
 
     def messages(self, state: AgentState) -> list[dict[str, Any]]:
         """The chat so far (see :mod:`.transcript`), with any feedback to address."""

@@ -19,6 +19,7 @@ from climcopilot.agent.steps import Step
 from climcopilot.tools.schemas import tool_name, wire_name
 
 PLAN_LINE = re.compile(r"\b([a-z][a-z0-9_]*__[a-z0-9_]+|run_python)\b[\s:(]*(\{.*\})?")
+PLACEHOLDER = re.compile(r"<(?:series|field|method) [A-H]>|<system>|<causal system>")
 EXAMPLES = 2  # worked examples shown at most
 
 
@@ -112,7 +113,8 @@ def skill_tools(recalled: list[RecalledSkill]) -> list[str]:
 
 
 def worked_example(recalled: RecalledSkill, spec: QuestionSpec) -> str | None:
-    """A recalled skill as a worked example for ``spec`` (None if its plan has no steps)."""
+    """A recalled skill as a worked example for ``spec`` (None if its plan has no steps, or
+    names a subject this question does not have)."""
     skill, names = recalled.skill, slots(spec)
     sequence = skill.plan.get("steps") or []
     if not sequence:
@@ -124,6 +126,8 @@ def worked_example(recalled: RecalledSkill, spec: QuestionSpec) -> str | None:
                          f"{json.dumps(_fill(item['arguments'], names))}")
         else:
             lines.append(f"{i}. run_python: {_fill(item['code'], names)[:200]}")
+    if any(PLACEHOLDER.search(line) for line in lines):
+        return None
     return (f"Worked example (skill {skill.id}, {skill.successes} verified answers to "
             f"questions like {skill.pattern!r}), for this question:\n" + "\n".join(lines))
 

@@ -16,8 +16,7 @@ Rules:
 - Every number in your answer must come from a function result; never estimate or recall one.
 - Several independent calls may go in one message: they run in order.
 - Never repeat a call with the same arguments: its result is already above.
-- If a tool you need is not offered, call find_tools; use run_python only for what no tool \
-does.
+- {lookup}use run_python only for what no tool does.
 - Call functions only through tool calls; never write a call as text.
 - You have at most {budget} steps. When done, reply without a tool call: the answer in \
 markdown, each number with its unit."""
@@ -47,10 +46,12 @@ def catalog() -> str:
         f"{named['causal_system']}."])
 
 
-def system_prompt(budget: int, memory: list[str], examples: list[str],
-                  plan: list[str]) -> str:
-    """The system message: rules, catalog, findings from memory, worked examples, plan."""
-    parts = [RULES.format(budget=budget), catalog()]
+def system_prompt(budget: int, memory: list[str], examples: list[str], plan: list[str],
+                  lookup: bool = True) -> str:
+    """The system message: rules, catalog, findings from memory, worked examples, plan
+    (``lookup``: find_tools is offered)."""
+    parts = [RULES.format(budget=budget, lookup="If a tool you need is not offered, call "
+                          "find_tools; " if lookup else ""), catalog()]
     if memory:
         parts.append("Related findings from memory (verified before; reuse a number only by "
                      "recomputing it):\n" + "\n".join(memory))
