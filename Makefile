@@ -46,7 +46,7 @@ lint: $(STAMP)
 	PYTHONPATH=$(GRAPH) $(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_skeleton.py
+	$(BIN)/python benchmarks/bench_cli.py
 
 eval: $(STAMP)
 	$(BIN)/climcopilot eval --brain offline --parallel 2 --out eval-report

@@ -53,13 +53,11 @@ class SessionAnswerer:
         return self._brain
 
     def warm_up(self) -> None:
-        """Build the brain, load the embedder and the tool registry."""
+        """Build the brain and load the embedder."""
         from climcopilot.knowledge.embedder import embed
-        from climcopilot.tools.registry import registry
 
         _ = self.brain
         embed(["warm up"])
-        registry()
 
     def __call__(self, question: str, history: list[str], home: Path) -> Trace:
         brain = self.brain

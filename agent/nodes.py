@@ -35,8 +35,7 @@ Update = dict[str, Any]
 
 def guard(state: AgentState, runtime: Runtime[Services]) -> Update:
     """Read the question into its spec (a follow-up against the question before it, so the
-    conversation is judged, not the fragment); refuse an empty or out-of-scope question. A
-    question that passes starts the session's slow parts (``prepare``)."""
+    conversation is judged, not the fragment); refuse an empty or out-of-scope question."""
     question = state.get("question", "").strip()
     if not question:
         return {"status": "refused", "reason": "the question is empty"}
@@ -44,18 +43,20 @@ def guard(state: AgentState, runtime: Runtime[Services]) -> Update:
     ok, reason = in_scope(spec)
     if not ok:
         return {"status": "refused", "reason": reason, "spec": spec}
-    runtime.context.prepare()
     return {"status": "running", "spec": spec}
 
 
 def recall(state: AgentState, runtime: Runtime[Services]) -> Update:
-    """Findings near the question and skills near its generalized pattern."""
+    """Findings near the question and skills near its generalized pattern. With no finding
+    to answer from, a step is near certain: the kernel starts in the background."""
     memory = runtime.context.memory()
     findings = [f for f, s in memory.search(state["question"], k=3)
                 if s >= RECALL_SIMILARITY and isinstance(f, Finding)]
     skills = [RecalledSkill(skill=k, similarity=s)
               for k, s in memory.search(state["spec"].generalized, k=2, kind="skill")
               if s >= RECALL_SIMILARITY and isinstance(k, Skill)]
+    if not findings:
+        runtime.context.warm_kernel()
     return {"recall": Recall(findings=findings, skills=skills)}
 
 
@@ -88,6 +89,7 @@ def act(state: AgentState, runtime: Runtime[Services]) -> Update:
     actions = decision if isinstance(decision, list) else [decision]
     if not actions:
         return {"status": "failed", "reason": "the brain decided nothing to do"}
+    runtime.context.warm_kernel()
     return {"pending": actions[: budget - len(steps)], "final": None}
 
 

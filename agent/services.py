@@ -23,12 +23,13 @@ def _nothing() -> None:
 class Services:
     """``memory()`` opens the store on first use; ``run(action)`` runs a step in the
     session's kernel; ``reproduce(steps)`` replays tool steps in a fresh kernel and returns
-    the values they produce; ``prepare()`` is called once a question passed the guard."""
+    the values they produce; ``warm_kernel()`` starts the kernel in the background, called
+once a step is likely (the first ``run`` waits for it)."""
 
     brain: Brain
     memory: Callable[[], Memory]
     run: Callable[[Action], Observation]
     reproduce: Callable[[list[Step]], dict[str, float]]
-    prepare: Callable[[], None] = _nothing
+    warm_kernel: Callable[[], None] = _nothing
     approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
     step_budget: int = 12

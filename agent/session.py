@@ -1,6 +1,9 @@
 """A session: one id, one workspace, one kernel, the memory, a brain, and the graph over them.
 
-The kernel and the memory start lazily, so a refused question costs neither. Graph state is
+The kernel and the memory start lazily, so a refused question costs neither, and an answer
+from memory starts no kernel: :meth:`Session.warm_kernel` starts it in the background once a
+step is likely (nothing recalled, or the brain chose an action), and the first step waits for
+it. Graph state is
 checkpointed (:mod:`.checkpoints`), so :meth:`Session.resume` continues a session that stopped
 midway: it replays the successful cells into a new kernel, then goes on.
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from concurrent.futures import Future
 from typing import Any
 
 from langgraph.types import Command
@@ -41,14 +45,6 @@ def _approval(payload: dict[str, Any]) -> ApprovalEvent:
                          reason=payload["reason"])
 
 
-def _preload() -> None:
-    from climcopilot.knowledge.embedder import embed
-    from climcopilot.tools.registry import registry
-
-    embed(["warm up"])
-    registry()
-
-
 class Session:
     """Everything one conversation holds. Use as a context manager to stop the kernel."""
 
@@ -62,13 +58,14 @@ class Session:
         self.brain = brain
         self.id = session_id or new_session_id()
         self.workspace = settings.workspace(self.id)
-        self._kernel: KernelSession | None = None
+        self._kernel: Future[KernelSession] | None = None  # started or starting
+        self._kernel_lock = threading.Lock()
         self._memory: Memory | None = None
         settings.home.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(settings.checkpoints, check_same_thread=False)
         self.graph = build_graph(saver(self._db))
         self.services = Services(brain=brain, memory=self.memory, run=self.execute,
-                                 reproduce=self.reproduce, prepare=self.prepare,
+                                 reproduce=self.reproduce, warm_kernel=self.warm_kernel,
                                  approval=self.approval, step_budget=settings.step_budget)
         self.questions = 0
         self.previous: QuestionSpec | None = None  # the last question's spec (follow-ups)
@@ -80,18 +77,43 @@ class Session:
         self.close()
 
     def close(self) -> None:
-        if self._kernel is not None:
-            self._kernel.shutdown()
-            self._kernel = None
+        with self._kernel_lock:
+            starting, self._kernel = self._kernel, None
+        if starting is not None and starting.exception() is None:
+            starting.result().shutdown()
         self._db.close()
 
     # -- what the nodes act on -------------------------------------------------------------
+    def warm_kernel(self) -> None:
+        """Start the kernel in a background thread unless it is started or starting (the
+        kernel is its own process, so its start overlaps the memory and the brain)."""
+        with self._kernel_lock:
+            if self._kernel is None:
+                self._kernel = Future()
+                threading.Thread(target=self._start_kernel, args=(self._kernel,),
+                                 daemon=True).start()
+
+    def _start_kernel(self, into: Future[KernelSession]) -> None:
+        try:
+            kernel = KernelSession(self.workspace, policy=self.policy)
+            kernel.warm_up()
+            into.set_result(kernel)
+        except BaseException as exc:  # handed to whoever waits for the kernel
+            into.set_exception(exc)
+
     @property
     def kernel(self) -> KernelSession:
-        if self._kernel is None:
-            self._kernel = KernelSession(self.workspace, policy=self.policy)
-            self._kernel.warm_up()
-        return self._kernel
+        """The session's kernel, once started (a failed start raises, and the next use tries
+        again)."""
+        self.warm_kernel()
+        starting = self._kernel
+        try:
+            return starting.result()
+        except BaseException:
+            with self._kernel_lock:
+                if self._kernel is starting:
+                    self._kernel = None
+            raise
 
     def memory(self) -> Memory:
         """The memory store, opened (and the knowledge cards indexed) on first use."""
@@ -101,16 +123,6 @@ class Session:
 
             index_cards(self._memory)
         return self._memory
-
-    def prepare(self) -> None:
-        """Start the kernel, and load the embedder and the tool registry here in a background
-        thread, so that the three slow starts overlap (the kernel is its own process). The
-        thread is joined before the graph goes on: two threads importing the same modules at
-        once can deadlock in importlib (seen with narwhals via statsmodels)."""
-        preload = threading.Thread(target=_preload, daemon=True)
-        preload.start()
-        _ = self.kernel
-        preload.join()
 
     def execute(self, action: Action) -> Observation:
         """Run one action in the session's kernel."""
@@ -130,8 +142,9 @@ class Session:
 
     def interrupt(self) -> None:
         """Stop the cell the kernel is running (Ctrl-C); the kernel and its variables stay."""
-        if self._kernel is not None:
-            self._kernel.km.interrupt_kernel()
+        starting = self._kernel
+        if starting is not None and starting.done() and starting.exception() is None:
+            starting.result().km.interrupt_kernel()
 
     # -- running questions -----------------------------------------------------------------
     def _config(self, thread: str) -> dict[str, Any]:

@@ -37,11 +37,13 @@ class Card:
 
 
 def installed_cards() -> list[Card]:
-    """Cards of the registered tools and of the plugin models (broken plugins skipped)."""
+    """Cards of the registered tools (the built-ins' from the manifest, none imported) and of
+    the plugin models (broken plugins skipped)."""
     from climcopilot.tools.plugins import MODEL_GROUP, plugin_points
-    from climcopilot.tools.registry import registry
+    from climcopilot.tools.registry import listing
 
-    cards = [Card("tool", t.name, t.card) for t in registry().values() if t.card is not None]
+    cards = [Card("tool", t.name, KnowledgeCard.model_validate(t.card))
+             for t in listing() if t.card is not None]
     for ep in plugin_points(MODEL_GROUP):
         try:
             card = getattr(ep.load(), "card", None)

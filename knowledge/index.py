@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -57,6 +60,18 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         return {"model": MODEL_NAME}
 
 
+@contextmanager
+def _interrupts_left_to_the_main_thread() -> Iterator[None]:
+    """SIGINT blocked in this thread meanwhile: the threads chromadb's Rust runtime starts
+    inherit the mask, so Ctrl-C reaches the main thread, where Python raises
+    KeyboardInterrupt (one of those threads taking it leaves a waiting main thread blocked)."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class VectorIndex:
     """The chromadb store in ``folder``, opened afresh (chromadb caches a store per process and
     would miss what other processes wrote since)."""
@@ -64,12 +79,13 @@ class VectorIndex:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         SharedSystemClient._identifier_to_system.pop(str(folder), None)
-        client = chromadb.PersistentClient(path=str(folder),
-                                           settings=Settings(anonymized_telemetry=False))
-        self.collections = {kind: client.get_or_create_collection(
-            kind + "s", embedding_function=MiniLMEmbedding(),
-            configuration={"hnsw": {"space": "cosine", "sync_threshold": SYNC_THRESHOLD}})
-            for kind in KINDS}
+        with _interrupts_left_to_the_main_thread():
+            client = chromadb.PersistentClient(path=str(folder),
+                                               settings=Settings(anonymized_telemetry=False))
+            self.collections = {kind: client.get_or_create_collection(
+                kind + "s", embedding_function=MiniLMEmbedding(),
+                configuration={"hnsw": {"space": "cosine", "sync_threshold": SYNC_THRESHOLD}})
+                for kind in KINDS}
         for collection in self.collections.values():  # a store made with the default
             if collection.configuration_json["hnsw"]["sync_threshold"] != SYNC_THRESHOLD:
                 collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})

@@ -435,10 +435,9 @@ class KernelSession:
                 return
 
     def warm_up(self) -> None:
-        """Import the tool library in the kernel without waiting, so the first call is quick."""
-        self.kc.execute("import climcopilot.sandbox.runtime as _r, "
-                        "climcopilot.tools.registry as _g; _g.registry(); _r.context()",
-                        silent=True)
+        """Import the tool runtime in the kernel without waiting, so the first call is quick;
+        a tool's family is imported when it is first called."""
+        self.kc.execute("import climcopilot.sandbox.runtime as _r; _r.context()", silent=True)
 
     def probe(self) -> KernelIdentity:
         """What the kernel process is, read from its own ``/proc/self``: uid, capabilities,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,21 @@ def test_bad_config_input_is_one_line(home: Path, capsys: pytest.CaptureFixture[
     (home / "config.toml").write_text("step_budget = [\n")
     code, _, err = config_cli(capsys, "config", "show")
     assert code == 2 and err.count("\n") == 1 and "config.toml" in err, err
+
+
+HEAVY = ("torch", "scipy", "matplotlib", "pandas", "xarray", "chromadb", "langgraph")
+
+
+@pytest.mark.parametrize("command", [["--version"], ["--help"], ["tools", "list"],
+                                     ["tools", "list", "--json"], ["config", "show"]])
+def test_light_commands_import_no_heavy_library(home: Path, command: list[str]) -> None:
+    # A command that only reads names and settings must not pay seconds of imports: it runs
+    # in a fresh interpreter, which then names every heavy library it loaded.
+    code = ("import sys, io, contextlib\nfrom climcopilot.agent.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    try: main({command!r})\n    except SystemExit: pass\n"
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "CLIMCOPILOT_HOME": str(home)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

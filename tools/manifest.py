@@ -65,6 +65,14 @@ class ToolEntry:
     parameters: dict[str, Any]
     card: dict[str, Any] | None = None
 
+    @classmethod
+    def of(cls, tool: Tool) -> ToolEntry:
+        """The entry of a loaded tool."""
+        return cls(name=tool.name, family=tool.family, module=tool.func.__module__,
+                   description=tool.description, approval=tool.approval_reason(),
+                   parameters=tool.input_model.model_json_schema(),
+                   card=tool.card.model_dump() if tool.card else None)
+
     @property
     def arguments(self) -> list[str]:
         """The argument names the tool takes."""
@@ -81,15 +89,8 @@ class ToolEntry:
 
 def build() -> list[ToolEntry]:
     """The entries of every built-in tool, read from the code (imports every tool module)."""
-    found = []
-    for module in BUILTIN_MODULES:
-        for tool in tools_in(importlib.import_module(module)):
-            found.append(ToolEntry(name=tool.name, family=tool.family, module=module,
-                                   description=tool.description,
-                                   approval=tool.approval_reason(),
-                                   parameters=tool.input_model.model_json_schema(),
-                                   card=tool.card.model_dump() if tool.card else None))
-    return found
+    return [ToolEntry.of(tool) for module in BUILTIN_MODULES
+            for tool in tools_in(importlib.import_module(module))]
 
 
 def dumps(found: list[ToolEntry]) -> str:

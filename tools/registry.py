@@ -15,8 +15,14 @@ from functools import lru_cache
 
 from climcopilot.tools.base import Tool, ToolError
 from climcopilot.tools.contract import load
-from climcopilot.tools.manifest import BUILTIN_MODULES, entry, tools_in
+from climcopilot.tools.manifest import BUILTIN_MODULES, ToolEntry, entries, entry, tools_in
 from climcopilot.tools.plugins import installed_points, local_plugins
+
+
+def listing() -> list[ToolEntry]:
+    """Every tool's entry: the built-ins' from the manifest (none imported), then the
+    plugins' (loaded)."""
+    return [*entries().values(), *(ToolEntry.of(t) for t in plugin_tools().values())]
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,6 @@ import json
 import sys
 
 from climcopilot.agent.config import load_settings
-from climcopilot.agent.feedback import rate_session
 
 
 def run(args: argparse.Namespace) -> int:
@@ -16,6 +15,8 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     command = args.memory_command
     if command == "feedback":
+        from climcopilot.agent.feedback import rate_session
+
         print(rate_session(settings, args.session_id, args.verdict))
         return 0
     memory = Memory(settings.home)

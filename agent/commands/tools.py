@@ -13,15 +13,9 @@ from climcopilot.tools.errors import ToolError
 
 def list_tools(as_json: bool) -> int:
     """The built-in tools from the manifest (none of them imported), then the plugins'."""
-    from climcopilot.tools.manifest import ToolEntry, entries
-    from climcopilot.tools.registry import plugin_tools
+    from climcopilot.tools.registry import listing
 
-    listed = list(entries().values()) + [
-        ToolEntry(name=t.name, family=t.family, module=t.func.__module__,
-                  description=t.description, approval=t.approval_reason(),
-                  parameters=t.input_model.model_json_schema(),
-                  card=t.card.model_dump() if t.card else None)
-        for t in plugin_tools().values()]
+    listed = listing()
     if as_json:
         print(json.dumps([{"name": t.name, "family": t.family, "description": t.description,
                            "parameters": t.parameters, "card": t.card, "approval": t.approval}

@@ -11,13 +11,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from matplotlib.figure import Figure  # drawn with Agg; pyplot's global state is left alone
 
 from climcopilot.tools.base import Check, ToolContext, ToolResult, tool
 from climcopilot.tools.da.inputs import SweepInput, TwinInput
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from climcopilot.tools.da.twin import TwinOutcome
 
 STATE_UNITS = "state units (the system's variables are nondimensional)"
@@ -139,6 +140,8 @@ def median_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def plot_sweep(medians: pd.DataFrame, path: Path) -> None:
     """Median rmse_a against inflation, one line per (method, N); others as dashed lines."""
+    import pandas as pd
+
     fig = Figure(figsize=(7, 4))
     ax = fig.subplots()
     groups = medians.groupby(["method", "N"], dropna=False)
@@ -164,6 +167,8 @@ def sweep(args: SweepInput, ctx: ToolContext) -> SweepResult:
     the scheduler at `address`. Lost tasks of a dying worker are recomputed. Returns the tidy
     table (rows and a CSV in the workspace), the best setting by median rmse_a over seeds, and
     a plot of rmse_a against inflation. Same set-up fields as da.twin_experiment."""
+    import pandas as pd  # only sweeps need pandas: a twin experiment starts without it
+
     from climcopilot.tools.da.sweep import run_sweep
 
     start = time.perf_counter()
