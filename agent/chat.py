@@ -13,8 +13,10 @@ an empty prompt, Ctrl-D or ``/quit`` leaves.
 from __future__ import annotations
 
 import json
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -191,16 +193,32 @@ class Chat:
             if line:
                 self.handle(line)
 
+    @contextmanager
+    def _ctrl_c_stops_the_step(self) -> Iterator[None]:
+        """Meanwhile Ctrl-C interrupts the kernel's running cell before KeyboardInterrupt is
+        raised: LangGraph waits for a running node before it lets the exception out, so the
+        cell must stop first."""
+
+        def stop(signum: int, frame: Any) -> None:
+            if self.printer.progress is not None:  # a step is running in the kernel
+                self.session.interrupt()
+            raise KeyboardInterrupt
+
+        before = signal.signal(signal.SIGINT, stop)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, before)
+
     def handle(self, line: str) -> None:
         """One line: a slash command or a question. Ctrl-C stops what runs."""
         try:
-            if line.startswith("/"):
-                self.command(*line.split(maxsplit=1))
-            else:
-                self.show(self.session.ask(line, self.printer))
+            with self._ctrl_c_stops_the_step():
+                if line.startswith("/"):
+                    self.command(*line.split(maxsplit=1))
+                else:
+                    self.show(self.session.ask(line, self.printer))
         except KeyboardInterrupt:
-            if self.printer.progress is not None:  # a step was running in the kernel
-                self.session.interrupt()
             self.printer.stop()
             self.console.print("[yellow]Interrupted[/]: the running step was stopped; "
                                f"session {self.session.id} and its variables are intact.")

@@ -13,6 +13,10 @@ from typing import Any
 
 NUMBER = re.compile(r"(?<![\w.+-])[-+−]?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?(?![\w+]|\.\d)")
 CONVERSIONS = (1.0, 10.0, 0.1, 100.0, 0.01, 1000.0, 0.001)
+# Numbers that point at something rather than state a value: "step 3", "steps 1-2",
+# "question 2", "figure 1", and the markers of a numbered list.
+REFERENCE = re.compile(r"(?i)\b(?:steps?|questions?|cells?|figures?|fig\.|tables?|sections?)"
+                       r"\s+\d+(?:\s*(?:[-–,&]|and|to)\s*\d+)*|^[ \t]*\d+[.)](?=\s)", re.M)
 
 
 def numbers_in(value: Any) -> list[float]:
@@ -59,7 +63,9 @@ def _matches(number: float, precision: float, sources: Iterable[float]) -> bool:
 
 
 def unsourced(answer: str, sources: Iterable[float]) -> list[str]:
-    """The numbers of ``answer`` (as written) that match no source, in order."""
+    """The numbers of ``answer`` (as written) that match no source, in order; references
+    (step 3, figure 1, list markers) state no value and are skipped."""
+    answer = REFERENCE.sub(lambda m: " " * len(m.group(0)), answer)
     known = list(sources)
     magnitudes = {abs(k) for k in known}
     missing = []

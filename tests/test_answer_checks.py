@@ -32,6 +32,12 @@ def test_a_number_traces_as_written_or_through_a_unit_conversion() -> None:
     assert unsourced("about 2.5 times as much", produced) == ["2.5"]
 
 
+def test_references_to_steps_and_figures_state_no_value() -> None:
+    text = "1. r = -0.67 from steps 1-2, shown in figure 1\n2. Step 3 printed a trend of 4.2"
+    assert unsourced(text, [-0.6657675]) == ["4.2"]  # only the value no step produced
+    assert unsourced("the 3 models disagree", []) == ["3"]  # a count is a value
+
+
 def step(number: int, tool: str, arguments: dict, result: dict | None = None) -> Step:
     action = Action(kind="tool", tool=tool, arguments=arguments)
     return Step(number=number, action=action,
