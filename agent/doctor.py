@@ -86,8 +86,10 @@ def _endpoint(settings: Settings) -> Callable[[], str]:
 
         client = openai.OpenAI(base_url=settings.base_url, api_key=settings.api_key,
                                max_retries=0, timeout=5.0)
+        from climcopilot.agent.brains.openai.probe import probe
+
         models = [m.id for m in client.models.list().data]
-        return f"{settings.base_url} serves {len(models)} models"
+        return f"{settings.base_url} serves {len(models)} models; {probe(settings)}"
     return check
 
 

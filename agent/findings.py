@@ -3,6 +3,8 @@ success or failure of the skill (plan) it used."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from climcopilot.agent.provenance import data_sources, reused_finding
 from climcopilot.agent.state import AgentState, Evidence
 from climcopilot.knowledge.memory import Memory
@@ -22,11 +24,14 @@ def finding_of(state: AgentState, claim: str, brain: str) -> Finding:
                    values=evidence.values, units=evidence.units, provenance=provenance)
 
 
-def count_skill(memory: Memory, state: AgentState, brain: str, success: bool) -> None:
-    """Count a success or failure for the plan this run used (``memo["skill_key"]``),
-    creating the skill on a first success (the store does it under its lock)."""
+def count_skill(memory: Memory, state: AgentState, brain: str, success: bool,
+                plan: dict[str, Any] | None = None) -> None:
+    """Count a success or failure for the skill this run used (``memo["skill_key"]``),
+    creating it with ``plan`` (default the memo's ``skill_plan``) on a first success (the
+    store does it under its lock)."""
     memo = state.get("memo") or {}
     key = memo.get("skill_key")
     if key:
         memory.count_skill(key, pattern=state["spec"].generalized, brain=brain,
-                           plan=memo.get("skill_plan", {}), success=success)
+                           plan=memo.get("skill_plan", {}) if plan is None else plan,
+                           success=success)

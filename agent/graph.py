@@ -33,11 +33,14 @@ def after_act(state: AgentState) -> Literal["observe", "check", "__end__"]:
     return "check" if state.get("final") is not None else "observe"
 
 
-def after_observe(state: AgentState) -> Literal["observe", "act", "plan", "__end__"]:
-    """The next pending action, the next decision, or a re-plan after an action failed
-    twice, or the end (stuck)."""
+def after_observe(state: AgentState) -> Literal["observe", "act", "plan", "check", "__end__"]:
+    """The next pending action, the next decision, a re-plan after an action failed twice,
+    the check of what was found before the brain got stuck, or the end (stuck, nothing
+    found)."""
     if state["status"] != "running":
         return END
+    if state.get("final") is not None:
+        return "check"
     if state.get("replan_requested"):
         return "plan"
     return "observe" if state.get("pending") else "act"

@@ -106,7 +106,8 @@ def observe(state: AgentState, runtime: Runtime[Services]) -> Update:
     """Run the first pending action (after the user's approval where the policy asks for
     it); the others wait their turn. A call that repeats an earlier successful one exactly
     is not run again: the brain is told where its result is. The same action failing twice
-    asks for a re-plan; failing again after one, stops.
+    asks for a re-plan; failing again after one, stops: with what the earlier steps found
+    (answered as partial), else failed.
 
     The approval is a LangGraph ``interrupt``: the caller resumes with
     ``Command(resume=reply)``, ``reply`` being ``{"approve": true}``, ``{"approve": false}``
@@ -135,8 +136,10 @@ def observe(state: AgentState, runtime: Runtime[Services]) -> Update:
         return update
     error = step.observation.error
     if state.get("replans", 0) >= 1:
-        return {**update, "status": "failed",
-                "reason": f"stuck: {action.label()} failed twice, also after a re-plan: {error}"}
+        stuck = f"stuck: {action.label()} failed twice, also after a re-plan: {error}"
+        if any(s.result is not None for s in steps):
+            return {**update, "pending": [], "final": Finish(cut_short=stuck)}
+        return {**update, "status": "failed", "reason": stuck}
     return {**update, "replans": state.get("replans", 0) + 1, "replan_requested": True,
             "feedback": f"{action.label()} failed twice ({error}); take another approach"}
 
@@ -223,5 +226,6 @@ def remember(state: AgentState, runtime: Runtime[Services]) -> Update:
     memory = services.memory()
     claim = state["answer"].split("\n\n")[0]
     finding_id = memory.add(finding_of(state, claim, services.brain.name))
-    count_skill(memory, state, services.brain.name, success=True)
+    count_skill(memory, state, services.brain.name, success=True,
+                plan=services.brain.learned(state))
     return {"finding_id": finding_id}

@@ -13,7 +13,8 @@
 
 An answer shows as markdown (the text with the provenance of each number), a table of its
 numbers with units and the step that produced each, and its figures as PNG images. Steps run
-in the copilot's own sandboxed kernel, not in the notebook's.
+in the copilot's own sandboxed kernel, not in the notebook's. An LLM's reply streams into the
+cell's output as it is written; the answer then takes its place.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from typing import Any
 
 from climcopilot.agent.brains.factory import make_brain
 from climcopilot.agent.config import load_settings
+from climcopilot.agent.events import AnswerEvent, Event, TokenEvent
 from climcopilot.agent.export import export_session
 from climcopilot.agent.outcome import Outcome, outcome_of
+from climcopilot.agent.render import Streamed
 from climcopilot.agent.session import Session
 from climcopilot.sandbox.isolation import SandboxPolicy
 from climcopilot.tools.base import ToolError
@@ -113,6 +116,32 @@ class Answer:
         return f"<Answer {self.status}: {self.text.splitlines()[0][:80]!r}>"
 
 
+class LiveReply:
+    """In IPython: the model's reply shown in one output while it streams, emptied when the
+    answer comes (the returned :class:`Answer` shows it whole, with its provenance, once).
+    Elsewhere it shows nothing."""
+
+    def __init__(self) -> None:
+        self.streamed = Streamed()
+        self.handle: Any = None
+
+    def __call__(self, event: Event) -> None:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+
+        if get_ipython() is None:
+            return
+        if isinstance(event, TokenEvent):
+            self.streamed.add(event)
+            if self.handle is None:
+                self.handle = display(Markdown(self.streamed.text), display_id=True)
+            else:
+                self.handle.update(Markdown(self.streamed.text))
+        elif isinstance(event, AnswerEvent) and self.handle is not None:
+            self.handle.update(Markdown(""))
+            self.handle, self.streamed = None, Streamed()
+
+
 class Copilot:
     """One copilot session (its own sandboxed kernel and the shared memory) for a notebook.
 
@@ -137,7 +166,7 @@ class Copilot:
 
     def ask(self, question: str) -> Answer:
         """Answer ``question``; the result displays itself in a notebook."""
-        return Answer(outcome_of(self.session.ask(question)))
+        return Answer(outcome_of(self.session.ask(question, LiveReply())))
 
     def get(self, name: str) -> Any:
         """A copy of the copilot kernel's variable ``name`` (e.g. a dataset a tool opened):

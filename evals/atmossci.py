@@ -97,8 +97,8 @@ option_a, option_b, option_c, option_d = (_checker(letter) for letter in LETTERS
 
 def task_toml(item: Item) -> str:
     """The task file of one question (strings written as JSON, which TOML reads)."""
-    fields = {"id": f"atmossci_{item.id.lower()}", "level": 2, "family": "hybrid",
-              "question": question(item), "timeout_s": 600,
+    fields = {"id": f"atmossci_{item.id.lower()}", "level": 2, "family": "benchmark",
+              "question": question(item), "timeout_s": 600, "accept_partial": True,
               "checker": f"climcopilot.evals.atmossci:option_{item.correct_option.lower()}"}
     return "".join(f"{key} = {json.dumps(value, ensure_ascii=False)}\n"
                    for key, value in fields.items())

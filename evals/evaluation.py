@@ -38,13 +38,24 @@ class EvalOptions:
 
 
 def suite_folder(suite: str) -> Path:
-    """A folder of task files, or the bundled suite of that name (EvalError if neither)."""
+    """A folder of task files, the bundled suite of that name, or ``atmossci`` (the bundled
+    AtmosSci-Bench questions, written as task files into a new temporary folder); EvalError
+    if none."""
+    if suite == "atmossci" and not Path(suite).is_dir():
+        import tempfile
+
+        from climcopilot.evals.atmossci import read_items, write_suite
+
+        folder = Path(tempfile.mkdtemp(prefix="climcopilot-atmossci-"))
+        write_suite(read_items(), folder)
+        return folder
     folder = Path(suite)
     if not folder.is_dir():
         folder = SUITES / suite
     if not folder.is_dir():
         bundled = ", ".join(sorted(p.name for p in SUITES.iterdir() if p.is_dir()))
-        raise EvalError(f"no suite {suite!r}: give a folder of task files or one of {bundled}")
+        raise EvalError(f"no suite {suite!r}: give a folder of task files or one of {bundled}, "
+                        "atmossci")
     return folder
 
 

@@ -86,7 +86,7 @@ class Task(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     level: int = Field(ge=1, le=4)
-    family: Literal["data", "da", "emulators", "causal", "hybrid"]
+    family: Literal["data", "da", "emulators", "causal", "hybrid", "benchmark"]
     question: str = Field(min_length=5)
     expected: dict[str, Expected] = Field(default_factory=dict)
     expected_tools: list[str] = Field(default_factory=list)
@@ -106,6 +106,9 @@ class Task(BaseModel):
                             "is right for a question that cannot be answered as asked")
     reason_contains: str | None = Field(None, description="a word the one-line reason of "
                                         "such an outcome must contain (any case)")
+    accept_partial: bool = Field(False, description="score a partial answer by its values "
+                                 "and checker too (an external benchmark's question, whose "
+                                 "words the question reader may take for conditions)")
 
     @model_validator(mode="after")
     def _something_to_check(self) -> Task:

@@ -136,7 +136,8 @@ def run_task(task: Task, home: Path, answerer: Answerer) -> TaskRun:
     if task.expect_status != "done":
         error, credit = refusal_verdict(task, trace)
     else:
-        error = None if trace.status == "done" else f"{trace.status}: {trace.reason}"
+        answered = ("done", "partial") if task.accept_partial else ("done",)
+        error = None if trace.status in answered else f"{trace.status}: {trace.reason}"
         try:
             credit = score(task, trace) if error is None else 0.0
         except Exception as exc:  # a broken checker fails its task, not the run

@@ -91,26 +91,32 @@ def test_ask_cmip6_model_with_largest_trend(home: Path) -> None:
     assert any(f.endswith("taylor.png") for f in out["figures"])
 
 
-@pytest.mark.parametrize("question, recipe", [
-    ("What is the seasonal cycle of Mauna Loa CO2?", "seasonal_cycle"),
-    ("How much warmer was 2011-2020 than 1850-1900 in HadCRUT5?", "period_change"),
+@pytest.mark.parametrize("question, opened, statistic", [
+    ("What is the seasonal cycle of Mauna Loa CO2?", ["co2"], "analysis.seasonal_cycle"),
+    ("How much warmer was 2011-2020 than 1850-1900 in HadCRUT5?", ["hadcrut5"],
+     "analysis.period_difference"),
     ("What fraction of the variance of Pacific winter SST anomalies does the first EOF "
-     "explain?", "pacific_sst_eof"),
-    ("How much of the variance of North Atlantic Z500 does EOF1 explain?", "z500_eof"),
-    ("Which CMIP6 model in the sample has the largest 1950-2014 temperature trend?",
-     "cmip6_model_trends"),
-    ("What is the trend of HadCRUT5 since 1979?", "series_trend"),
-    ("What is the dominant period of the Nino-3 SST anomaly?", "dominant_period"),
-    # the two-series questions stay with the correlation recipe
+     "explain?", ["pacific_sst_ndjfm"], "analysis.eof"),
+    ("How much of the variance of North Atlantic Z500 does EOF1 explain?",
+     ["north_atlantic_z500_djf"], "analysis.eof"),
+    ("Which CMIP6 model in the sample has the largest 1950-2014 temperature trend?", [],
+     "analysis.trend"),
+    ("What is the trend of HadCRUT5 since 1979?", ["hadcrut5"], "analysis.trend"),
+    ("What is the dominant period of the Nino-3 SST anomaly?", ["nino3"], "analysis.spectrum"),
     ("What is the correlation between the Southern Oscillation Index and the Niño-3 SST "
-     "anomaly?", "two_series_correlation"),
-    ("Does Niño-3.4 lead global-mean temperature, and by how much?",
-     "two_series_correlation"),
-    ("Correlate the SOI with Nino-3", "two_series_correlation"),
+     "anomaly?", ["soi", "nino3"], "analysis.lag_correlation"),
+    ("Does Niño-3.4 lead global-mean temperature, and by how much?", ["nino34", "hadcrut5"],
+     "analysis.lag_correlation"),
+    ("Correlate the SOI with Nino-3", ["soi", "nino3"], "analysis.lag_correlation"),
 ])
-def test_routing_of_data_questions(question: str, recipe: str) -> None:
+def test_routing_of_data_questions(question: str, opened: list[str], statistic: str) -> None:
+    # The offline plan opens the data named (a recipe or a composed plan alike) and computes
+    # the statistic asked.
     from climcopilot.agent.brains.offline import OfflineBrain
     from climcopilot.agent.spec import read_question
 
     _, memo = OfflineBrain().plan({"question": question, "spec": read_question(question)})
-    assert memo["recipe"] == recipe
+    steps = memo["plan"]["steps"]
+    assert [s["arguments"].get("name") or s["arguments"]["dataset"] for s in steps
+            if s["tool"] in ("data.open_series", "data.open_field")] == opened
+    assert statistic in [s["tool"] for s in steps]

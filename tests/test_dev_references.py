@@ -122,7 +122,9 @@ def test_every_refusal_is_well_formed() -> None:
     ids = set()
     for path in paths:
         spec = tomllib.loads(path.read_text())
-        assert set(spec) == {"id", "question", "history", "expect_status", "reason_contains"}, path
+        assert set(spec) == {"id", "level", "family", "question", "history", "expect_status",
+                             "reason_contains"}, path
+        Task.model_validate(spec)  # the harness reads it as it reads every task
         assert spec["id"] == path.stem and spec["id"].startswith("dev_") and spec["id"] not in ids
         ids.add(spec["id"])
         assert spec["expect_status"] in ("partial", "refused", "failed"), path

@@ -14,10 +14,23 @@ from climcopilot.agent.eval_answerer import SessionAnswerer
 from climcopilot.agent.session import Session
 from climcopilot.evals.runner import run_suite
 from climcopilot.evals.task import Expected, Task, load_suite
-from climcopilot.evals.taskrun import all_called, in_order, right_arguments, score
+from climcopilot.evals.taskrun import all_called, in_order, right_arguments, run_task, score
 from climcopilot.evals.trace import ToolCall, Trace
 
 CORE = Path(__file__).resolve().parents[1] / "evals" / "tasks" / "core"
+
+
+def test_a_partial_answer_scores_only_where_the_task_accepts_it(tmp_path: Path) -> None:
+    # An external benchmark's question may read as naming conditions no tool applies; its
+    # option letter is still scored. Elsewhere a partial answer fails, whatever its values.
+    task = Task(id="t", level=2, family="benchmark", question="Which option? A) 1 B) 2",
+                checker="climcopilot.evals.atmossci:option_b", accept_partial=True)
+    reply = Trace(status="partial", reason="could not apply x", answer="Answer: B")
+    assert run_task(task, tmp_path, lambda q, h, home: reply).passed
+    strict = task.model_copy(update={"accept_partial": False})
+    assert not run_task(strict, tmp_path, lambda q, h, home: reply).passed
+    wrong = reply.model_copy(update={"answer": "Answer: C"})
+    assert not run_task(task, tmp_path, lambda q, h, home: wrong).passed
 
 
 def test_scoring_is_exact_about_tolerance_and_order() -> None:

@@ -23,11 +23,19 @@ def ask(script: list[dict], question: str = "Correlate the SOI with Nino-3", **s
 
 
 def test_same_failing_action_twice_replans_then_stops(home: Path) -> None:
-    # The scripted brain repeats itself: after a re-plan it fails the same way again.
+    # The scripted brain repeats itself: after a re-plan it fails the same way again. What
+    # step 1 found is answered as partial, naming why the rest was not done.
     state = ask([OPEN_SOI, MISSING, MISSING, MISSING, MISSING])
-    assert state["status"] == "failed"
-    assert state["reason"].startswith("stuck:") and "no_such_handle" in state["reason"]
+    assert state["status"] == "partial"
+    assert "stuck:" in state["reason"] and "no_such_handle" in state["reason"]
     assert state["replans"] == 1 and len(state["steps"]) == 4
+    assert findings_in(home) == 0  # a partial answer is not remembered
+
+
+def test_stuck_with_nothing_found_is_a_failure(home: Path) -> None:
+    state = ask([MISSING] * 5)
+    assert state["status"] == "failed" and state["reason"].startswith("stuck:")
+    assert state["replans"] == 1 and len(state["steps"]) == 3
 
 
 def test_step_budget_stops_the_run_with_a_partial_answer(home: Path) -> None:

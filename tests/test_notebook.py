@@ -52,3 +52,24 @@ def test_copilot_api_and_magic_in_a_notebook(home: Path, tmp_path: Path) -> None
                    if o.output_type == "display_data")
     assert "r = -0.67" in text and "from memory" in text.lower()
     assert nbformat.validate(nb) is None
+
+
+def test_a_streamed_reply_shows_as_it_comes_and_gives_way_to_the_answer() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from climcopilot.agent.events import AnswerEvent, TokenEvent
+    from climcopilot.agent.notebook import LiveReply
+
+    InteractiveShell.instance()
+    live = LiveReply()
+    with capture_output() as shown:
+        live(TokenEvent(text="The trend is ", start=True))
+        live(TokenEvent(text="1.5 ppm/yr"))
+        live(AnswerEvent(status="done", text="The trend is 1.5 ppm/yr"))
+    # One output, updated in place: the text so far each time, then emptied (the Answer
+    # that ask returns shows the reply once, with its provenance).
+    texts = [o.data["text/markdown"] for o in shown.outputs]
+    assert texts == ["The trend is ", "The trend is 1.5 ppm/yr", ""]
+    ids = {o.metadata.get("transient", {}).get("display_id") for o in shown.outputs}
+    assert len(ids) == 1

@@ -66,3 +66,14 @@ def test_probe_says_whether_the_endpoint_calls_tools(home: Path) -> None:
             probe(settings)
     assert "\n" not in str(refused.value)
     assert [t["function"]["name"] for t in server.requests[0]["tools"]] == ["ping"]
+
+
+def test_doctor_fails_the_endpoint_of_a_model_that_does_not_call_tools(home: Path) -> None:
+    from climcopilot.agent.doctor import _endpoint
+
+    with FakeOpenAI([{"tool": "ping", "arguments": '{"ok": true}'},
+                     {"content": "I would call ping now."}]) as server:
+        check = _endpoint(replace(load_settings("openai"), base_url=server.base_url, model="m"))
+        assert check().startswith(f"{server.base_url} serves 1 models; ")
+        with pytest.raises(BrainError, match="without calling the function"):
+            check()  # the model listed, but it answers in text: not usable for the loop

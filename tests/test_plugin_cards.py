@@ -11,7 +11,7 @@ from climcopilot.agent.nodes import RECALL_SIMILARITY
 from climcopilot.knowledge.cards import index_cards, installed_cards
 from climcopilot.knowledge.memory import Memory
 from climcopilot.tools.plugins import PLUGIN_PATHS_ENV
-from climcopilot.tools.registry import registry
+from climcopilot.tools.registry import registry, reload
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "l96_emulator"
 
@@ -21,11 +21,11 @@ def example_cards(monkeypatch: pytest.MonkeyPatch):
     """The installed cards with the example plugin on a local path (registry rebuilt after)."""
     monkeypatch.setenv(PLUGIN_PATHS_ENV, str(EXAMPLE))
     monkeypatch.setattr(sys, "path", list(sys.path))
-    registry.cache_clear()
+    reload()
     try:
         yield installed_cards(), registry()
     finally:
-        registry.cache_clear()
+        reload()
 
 
 def test_cards_reach_the_llm_and_are_recalled_from_memory(home: Path, example_cards) -> None:

@@ -9,7 +9,7 @@ import pytest
 from climcopilot.agent.brains.offline import OfflineBrain
 from climcopilot.agent.brains.offline.plans import Plan
 from climcopilot.agent.errors import BrainError
-from climcopilot.agent.spec import read_question
+from climcopilot.agent.spec import read_in_context, read_question
 from climcopilot.agent.state import Recall, RecalledSkill
 from climcopilot.knowledge.records import Skill
 
@@ -156,3 +156,27 @@ def test_a_question_without_a_plan_says_what_it_can_do() -> None:
         OfflineBrain().plan(asked("Will it rain in Boston on Friday?"))
     with pytest.raises(BrainError, match="Southern Oscillation Index.*trend"):
         OfflineBrain().plan(asked("Tell me a story about the SOI"))
+
+
+@pytest.mark.parametrize("question, series", [
+    ("jjas air vs soi corr", ["air", "soi"]),
+    ("Correlate the AIR index with Nino-3", ["air", "nino3"]),
+    ("If the air is warming at the surface, what happens to the lapse rate?", []),
+    ("What is the trend of surface air temperature in the CMIP6 sample?", []),
+    ("What is the density of dry air at 1000 hPa?", []),
+])
+def test_a_series_key_that_is_an_everyday_word_counts_only_as_a_name(
+        question: str, series: list[str]) -> None:
+    # 'air' is All-India Rainfall; read as the series in 'the air is warming', a physics
+    # question would open a rainfall record and end partial ("no step used it").
+    assert read_question(question).series == series
+
+
+def test_model_settings_count_only_where_a_system_or_method_is_named() -> None:
+    coriolis = read_in_context(read_question("With a Coriolis parameter f=0.0001 s-1, what "
+                                             "is the geostrophic wind speed?"), None)
+    assert coriolis.system_params == {} and coriolis.settings == {}
+    twin = read_question("Run an ETKF twin with F = 10")
+    assert read_in_context(twin, None).system_params == {"F": 10.0}
+    follow_up = read_in_context(read_question("And with F = 12?"), twin)
+    assert follow_up.system_params == {"F": 12.0} and follow_up.methods == ["etkf"]

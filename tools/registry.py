@@ -52,6 +52,12 @@ def registry() -> dict[str, Tool]:
     return {**found, **plugin_tools()}
 
 
+def reload() -> None:
+    """Forget the plugins loaded so far (after the plugin paths or packages changed)."""
+    plugin_tools.cache_clear()
+    registry.cache_clear()
+
+
 def get_tool(name: str) -> Tool:
     """The tool called ``name`` (``family.verb``; ``family__verb`` as LLMs spell it). A
     built-in tool imports only its own module (found in the manifest); any other name loads

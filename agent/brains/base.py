@@ -32,3 +32,8 @@ class Brain(ABC):
         """Conditions of the question the brain knowingly left out, with why (by the names
         :func:`climcopilot.agent.coverage.unapplied` gives them); none by default."""
         return {}
+
+    def learned(self, state: AgentState) -> dict[str, Any]:
+        """The plan to keep as this run's skill: by default the one the brain noted at plan
+        time (``memo["skill_plan"]``); a brain may derive it from the steps that ran."""
+        return (state.get("memo") or {}).get("skill_plan", {})

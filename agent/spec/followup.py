@@ -98,7 +98,11 @@ def refine(previous: QuestionSpec, spec: QuestionSpec) -> QuestionSpec:
 
 
 def read_in_context(spec: QuestionSpec, previous: QuestionSpec | None) -> QuestionSpec:
-    """``spec`` as it stands, or refined against ``previous`` when it is a follow-up."""
-    if previous is None or not is_follow_up(spec):
-        return spec
-    return refine(previous, spec)
+    """``spec`` refined against ``previous`` when it is a follow-up; else as it stands, except
+    that settings in a question that names no data, system or method are not settings of
+    anything ('f=0.0001' is a Coriolis parameter, not Lorenz-96's forcing)."""
+    if previous is not None and is_follow_up(spec):
+        return refine(previous, spec)
+    if _family_of(spec) is None:
+        return spec.model_copy(update={"settings": {}, "system_params": {}})
+    return spec

@@ -26,12 +26,35 @@ SHARED = {"epica": {"temperature": "edc_temperature", "deuterium": "edc_dd", "co
 quantity the question names picks the record."""
 
 
+EVERYDAY = {"air": (
+    r"(?:\b(?:the|an?|of|in|into|through|warm|warmer|cold|colder|cool|dry|moist|humid|"
+    r"surface|saturated|unsaturated|rising|sinking|ambient|upper|polar|tropical|arctic|"
+    r"clean|fresh|outside|indoor)\s+)$",
+    r"^\s*(?:temperatures?|pressures?|masse?s?|parcels?|density|quality|flows?|columns?|"
+    r"molecules?|pollution|conditioning|is|was|are|were|rises?|sinks?|cools?|warms?|"
+    r"expands?|moves?|holds?|contains?)\b")}
+"""Series keys that are everyday words too: 'air' is All-India Rainfall ('jjas air vs soi'),
+but not in 'the air is warming' or 'surface air temperature' (the words before or after)."""
+DATA_WORDS = r"^\s*(?:index|series|record|rainfall|anomal\w*|data)\b"
+"""Words after an everyday key that make it the series again ('the AIR index')."""
+
+
+def _everyday_use(text: str, start: int, end: int) -> bool:
+    """True where the name at ``text[start:end]`` is used as an ordinary word."""
+    before, after = EVERYDAY.get(text[start:end], (None, None))
+    if before is None or re.match(DATA_WORDS, text[end:]):
+        return False
+    return bool(re.search(before, text[:start]) or re.match(after, text[end:]))
+
+
 def _specific(text: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """``hits`` with each series named by a shared word resolved by the quantity the
-    question names, and without a series named only by a generic word when another named
-    series is a record of the same quantity (its label carries the word)."""
+    """``hits`` without everyday words, with each series named by a shared word resolved by
+    the quantity the question names, and without a series named only by a generic word when
+    another named series is a record of the same quantity (its label carries the word)."""
     resolved = []
     for start, end, key in hits:
+        if _everyday_use(text, start, end):
+            continue
         cues = SHARED.get(text[start:end], {})
         key = next((k for cue, k in cues.items() if re.search(rf"\b{cue}\b", text)), key)
         resolved.append((start, end, key))
