@@ -111,3 +111,12 @@ def test_schema_documents_units():
     assert "MTU" in props["dt"]["description"] and "variance" in props["obs_var"]["description"]
     assert "0.18" in schema["description"]
     assert math.isclose(props["obs_var"]["default"], 1.0)
+
+
+def test_a_filter_no_better_than_climatology_counts_as_diverged(ctx):
+    # Without localisation 10 members span fewer than the 14 unstable and neutral directions
+    # of Lorenz-96 (Bocquet & Carrassi 2017): the ETKF loses the truth. This seed ends a hair
+    # below the climatological std (3.60 vs 3.64), which is no skill, not tracking.
+    result = run(ctx, method="etkf", N=10, infl=1.06, rot=True, Ko=1000, seed=0)
+    assert result.rmse_a > 0.9 * result.climatological_std
+    assert not {c.name: c.passed for c in result.checks}["beats_climatology"]

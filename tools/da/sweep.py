@@ -26,7 +26,7 @@ from climcopilot.tools.da.inputs import (
 )
 from climcopilot.tools.da.twin import run_twin
 
-# diverged: the run blew up or its rmse_a is not below the climatological std
+# diverged: the run blew up or has no skill (TwinOutcome.diverged)
 ROW_COLUMNS = ("method", "N", "infl", "seed", "rmse_a", "rmse_f", "spread_a", "wall_s",
                "diverged")
 
@@ -54,12 +54,10 @@ def sweep_grid(args: SweepInput) -> list[TwinInput]:
 def twin_row(args: TwinInput) -> dict[str, Any]:
     """Run one twin experiment and return its row of the sweep table."""
     outcome = run_twin(args)
-    diverged = outcome.trace.diverged_at is not None or not (
-        outcome.rmse_a < outcome.setup.clim.std)
     return {"method": args.method, "N": args.N if args.method in ENSEMBLE_METHODS else None,
             "infl": args.infl if args.method in INFLATED_METHODS else None, "seed": args.seed,
             "rmse_a": outcome.rmse_a, "rmse_f": outcome.rmse_f, "spread_a": outcome.spread_a,
-            "wall_s": outcome.wall_s, "diverged": diverged}
+            "wall_s": outcome.wall_s, "diverged": outcome.diverged}
 
 
 @contextmanager
