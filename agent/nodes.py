@@ -116,7 +116,7 @@ def observe(state: AgentState, runtime: Runtime[Services]) -> Update:
     services = runtime.context
     why = services.approval.reason(action)
     if why:
-        reply = interrupt({"action": action.model_dump(), "label": action.label(),
+        reply = interrupt({"action": action, "label": action.label(),
                            "reason": why, "plan": state.get("plan", [])})
         if not reply.get("approve", True):
             return {"status": "failed", "pending": [],

@@ -41,7 +41,7 @@ from climcopilot.sandbox.observation import Observation
 
 def _approval(payload: dict[str, Any]) -> ApprovalEvent:
     """The approval a graph interrupt asks for (its payload is :func:`.nodes.observe`'s)."""
-    return ApprovalEvent(action=Action.model_validate(payload["action"]),
+    return ApprovalEvent(action=payload["action"],
                          reason=payload["reason"])
 
 
