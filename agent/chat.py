@@ -6,17 +6,17 @@ the model writes it (an LLM brain); what the answer node adds follows, nothing t
 from prompt_toolkit (history in ``$CLIMCOPILOT_HOME/chat_history``; Esc Enter for a new line).
 A step that writes files or runs long waits for ``/approve`` (or ``/edit``, ``/reject``); the
 pause is a LangGraph interrupt, so the session stays checkpointed meanwhile. Ctrl-C stops the
-running step (the kernel is interrupted, its variables and the session stay); Ctrl-C twice at
-an empty prompt, Ctrl-D or ``/quit`` leaves.
+question at once, also while the model is answering: the running cell is interrupted and no
+further step runs (the kernel, its variables and the session stay); Ctrl-C twice at an empty
+prompt, Ctrl-D or ``/quit`` leaves.
 """
 
 from __future__ import annotations
 
 import json
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +148,8 @@ class Chat:
         self.read = self._prompt_reader()
         self.printer = ChatRenderer(self.console)
         self.state: AgentState | None = None  # the current (last) question's state
+        self.answering = threading.Event()  # cleared while a question is answered, see _answered
+        self.answering.set()
 
     def _prompt_reader(self) -> Callable[[], str]:
         if not sys.stdin.isatty():
@@ -193,35 +195,54 @@ class Chat:
             if line:
                 self.handle(line)
 
-    @contextmanager
-    def _ctrl_c_stops_the_step(self) -> Iterator[None]:
-        """Meanwhile Ctrl-C interrupts the kernel's running cell before KeyboardInterrupt is
-        raised: LangGraph waits for a running node before it lets the exception out, so the
-        cell must stop first."""
+    def _answered(self, call: Callable[[], AgentState | None]) -> AgentState | None:
+        """``call()`` (a question, a reply, a resume) in a worker thread while this one waits,
+        so Ctrl-C is seen at once, also while a model request is pending: the question is then
+        stopped (the running cell interrupted, no further step run) and KeyboardInterrupt
+        raised here; the worker ends on its own, and the next line waits for it."""
+        outcome: dict[str, Any] = {}
+        done = threading.Event()  # not Thread.join: Ctrl-C inside join can mark it ended
 
-        def stop(signum: int, frame: Any) -> None:
-            if self.printer.progress is not None:  # a step is running in the kernel
-                self.session.interrupt()
-            raise KeyboardInterrupt
+        def work() -> None:
+            try:
+                outcome["state"] = call()
+            except BaseException as exc:  # handed to the waiting thread
+                outcome["error"] = exc
+            finally:
+                done.set()
 
-        before = signal.signal(signal.SIGINT, stop)
+        self.answering = done
+        threading.Thread(target=work, daemon=True).start()
         try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, before)
+            while not done.wait(0.1):
+                pass
+        except KeyboardInterrupt:
+            self.session.stop()
+            raise
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("state")
+
+    def _finish_stopped(self) -> None:
+        """Wait for a question stopped earlier to end (its pending model request)."""
+        if not self.answering.is_set():
+            self.console.print("(waiting for the stopped question to end)")
+            while not self.answering.wait(0.1):
+                pass
 
     def handle(self, line: str) -> None:
         """One line: a slash command or a question. Ctrl-C stops what runs."""
         try:
-            with self._ctrl_c_stops_the_step():
-                if line.startswith("/"):
-                    self.command(*line.split(maxsplit=1))
-                else:
-                    self.show(self.session.ask(line, self.printer))
+            self._finish_stopped()
+            if line.startswith("/"):
+                self.command(*line.split(maxsplit=1))
+            else:
+                self.show(self._answered(lambda: self.session.ask(line, self.printer)))
         except KeyboardInterrupt:
             self.printer.stop()
-            self.console.print("[yellow]Interrupted[/]: the running step was stopped; "
-                               f"session {self.session.id} and its variables are intact.")
+            self.console.print("[yellow]Interrupted[/]: the question was stopped (a running "
+                               f"step interrupted, no further step run); session "
+                               f"{self.session.id} and its variables are intact.")
         except Exception as exc:  # one line per failure; the chat goes on
             self.printer.stop()
             self.console.print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
@@ -247,7 +268,7 @@ class Chat:
             reply = {"approve": name != "/reject"}
             if name == "/edit":
                 reply.update(self._edit(session.waiting.action))
-            self.show(session.reply(reply, self.printer))
+            self.show(self._answered(lambda: session.reply(reply, self.printer)))
         elif name == "/tools":
             from climcopilot.tools.registry import listing
 
@@ -273,7 +294,7 @@ class Chat:
                 raise ValueError("/resume needs a session id, e.g. /resume 20260101-120000-abc123")
             new = self.open_session(arg)
             try:
-                state = new.resume(self.printer, rebuild=True)
+                state = self._answered(lambda: new.resume(self.printer, rebuild=True))
             except BaseException:
                 new.close()
                 raise

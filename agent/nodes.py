@@ -30,6 +30,7 @@ from climcopilot.knowledge.memory import contradiction
 from climcopilot.knowledge.records import Finding, Skill
 
 RECALL_SIMILARITY = 0.3  # records less similar than this to the question are not recalled
+STOPPED = {"status": "failed", "reason": "stopped by the user", "pending": []}
 Update = dict[str, Any]
 
 
@@ -73,6 +74,8 @@ def plan(state: AgentState, runtime: Runtime[Services]) -> Update:
 def act(state: AgentState, runtime: Runtime[Services]) -> Update:
     """The brain's next decision: actions to run, or the end (Finish). When the step budget
     is spent, what was found so far is answered as partial (failed if nothing was)."""
+    if runtime.context.stopped():
+        return STOPPED
     budget = runtime.context.step_budget
     steps = state.get("steps", [])
     if len(steps) >= budget:
@@ -114,6 +117,8 @@ def observe(state: AgentState, runtime: Runtime[Services]) -> Update:
     or an edited step (``{"code": ...}`` or ``{"arguments": {...}}``)."""
     action, *waiting = state["pending"]
     services = runtime.context
+    if services.stopped():
+        return STOPPED
     why = services.approval.reason(action)
     if why:
         reply = interrupt({"action": action, "label": action.label(),

@@ -19,17 +19,23 @@ def _nothing() -> None:
     return None
 
 
+def _never() -> bool:
+    return False
+
+
 @dataclass
 class Services:
     """``memory()`` opens the store on first use; ``run(action)`` runs a step in the
     session's kernel; ``reproduce(steps)`` replays tool steps in a fresh kernel and returns
     the values they produce; ``warm_kernel()`` starts the kernel in the background, called
-once a step is likely (the first ``run`` waits for it)."""
+once a step is likely (the first ``run`` waits for it); ``stopped()`` is True once the user
+stopped the question (no further step runs)."""
 
     brain: Brain
     memory: Callable[[], Memory]
     run: Callable[[Action], Observation]
     reproduce: Callable[[list[Step]], dict[str, float]]
     warm_kernel: Callable[[], None] = _nothing
+    stopped: Callable[[], bool] = _never
     approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
     step_budget: int = 12

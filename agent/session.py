@@ -60,12 +60,14 @@ class Session:
         self.workspace = settings.workspace(self.id)
         self._kernel: Future[KernelSession] | None = None  # started or starting
         self._kernel_lock = threading.Lock()
+        self._stopped = threading.Event()  # set by stop(): no further step of this question
         self._memory: Memory | None = None
         settings.home.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(settings.checkpoints, check_same_thread=False)
         self.graph = build_graph(saver(self._db))
         self.services = Services(brain=brain, memory=self.memory, run=self.execute,
                                  reproduce=self.reproduce, warm_kernel=self.warm_kernel,
+                                 stopped=self._stopped.is_set,
                                  approval=self.approval, step_budget=settings.step_budget)
         self.questions = 0
         self.previous: QuestionSpec | None = None  # the last question's spec (follow-ups)
@@ -140,8 +142,14 @@ class Session:
                 values.update(again.values)
         return values
 
+    def stop(self) -> None:
+        """Stop the question being answered (Ctrl-C, from any thread): the running cell is
+        interrupted and no further step runs; the kernel and its variables stay."""
+        self._stopped.set()
+        self.interrupt()
+
     def interrupt(self) -> None:
-        """Stop the cell the kernel is running (Ctrl-C); the kernel and its variables stay."""
+        """Stop the cell the kernel is running; the kernel and its variables stay."""
         starting = self._kernel
         if starting is not None and starting.done() and starting.exception() is None:
             starting.result().km.interrupt_kernel()
@@ -158,19 +166,22 @@ class Session:
 
     def _stream(self, inputs: AgentState | Command | None, render: Renderer) -> AgentState:
         """Run the graph until it ends or pauses for approval (then :attr:`waiting` is set);
-        every event goes to ``render``, the last being the approval wait or the answer."""
+        every event goes to ``render``, the last being the approval wait or the answer (none
+        once the question is stopped: the user has moved on)."""
         self.waiting = None
+        self._stopped.clear()
         config = self._config(self.thread)
         for mode, chunk in self.graph.stream(inputs, config, context=self.services,
                                              stream_mode=["custom", "updates"]):
-            if mode == "custom":
+            if mode == "custom" and not self._stopped.is_set():
                 render(chunk)
             elif "__interrupt__" in chunk:
                 self.waiting = _approval(chunk["__interrupt__"][0].value)
         state = self.graph.get_state(config).values
-        render(self.waiting or AnswerEvent(status=state.get("status", "failed"),
-                                           text=state.get("answer", ""),
-                                           reason=state.get("reason", "")))
+        if not self._stopped.is_set():
+            render(self.waiting or AnswerEvent(status=state.get("status", "failed"),
+                                               text=state.get("answer", ""),
+                                               reason=state.get("reason", "")))
         return state
 
     def ask(self, question: str, render: Renderer = ignore) -> AgentState:

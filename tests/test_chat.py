@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import package_indices, soi_nino3_from_package_files
+from fake_openai import FakeOpenAI
 from nbclient import NotebookClient
 
 from climcopilot.agent.approval import ApprovalPolicy, approval_reason
@@ -86,15 +87,16 @@ class Terminal:
         raise AssertionError(f"{text!r} (x{count}) not shown within {timeout} s:\n{screen}")
 
 
-def start_chat(home: Path, tmp_path: Path, *options: str) -> Terminal:
-    """``climcopilot chat OPTIONS`` in a new tmux pane, in ``tmp_path``."""
+def start_chat(home: Path, tmp_path: Path, *options: str, env: tuple[str, ...] = ()) -> Terminal:
+    """``climcopilot chat OPTIONS`` in a new tmux pane, in ``tmp_path`` (``env``: more
+    ``NAME=value`` for it)."""
     if TMUX is None:
         pytest.skip("tmux is not installed (apt-get install tmux)")
     term = Terminal(tmp_path / "tmux.sock")
     # The pane's size, not the COLUMNS/LINES a test runner may have set, is the terminal's.
     command = shlex.join(["env", "-u", "COLUMNS", "-u", "LINES", f"CLIMCOPILOT_HOME={home}",
-                          "LANG=C.UTF-8", sys.executable, "-m", "climcopilot.agent.cli", "chat",
-                          *options])
+                          "LANG=C.UTF-8", *env, sys.executable, "-m", "climcopilot.agent.cli",
+                          "chat", *options])
     command = f"cd {shlex.quote(str(tmp_path))} && exec {command}"
     term.tmux("new-session", "-d", "-s", "chat", "-x", "180", "-y", "50", command)
     return term
@@ -246,3 +248,31 @@ def test_which_steps_need_approval() -> None:
     assert reason(kind="code", code="print(open('data.csv').read())") is None
     assert reason(kind="tool", tool="emulators.train", arguments={}) is not None
     assert reason(kind="tool", tool="data.open_series", arguments={"name": "soi"}) is None
+
+
+def test_ctrl_c_while_the_model_answers_stops_the_question_at_once(home: Path,
+                                                                   tmp_path: Path) -> None:
+    # The model takes 20 s for its first reply: Ctrl-C must not wait for it. The next question
+    # waits for the stopped one to end, then is answered by the (now quick) model.
+    replies = [{"delay": 20, "content": "too late"}, {"content": "The answer is forty-two."}]
+    with FakeOpenAI(replies) as server:
+        term = start_chat(home, tmp_path, "--brain", "openai",
+                          env=(f"OPENAI_BASE_URL={server.base_url}", "CLIMCOPILOT_LLM_RETRIES=0"))
+        try:
+            term.wait_for("/help lists the commands")
+            term.send("Why is the sky blue?", "Enter")
+            deadline = time.monotonic() + 30
+            while not server.requests:
+                assert time.monotonic() < deadline, "the model was never asked"
+                time.sleep(0.2)
+            started = time.monotonic()
+            term.send("C-c")
+            screen = term.wait_for("Interrupted", timeout=15)
+            assert time.monotonic() - started < 5, "Ctrl-C waited for the model's reply"
+            assert "too late" not in screen
+            term.send("And the sea?", "Enter")
+            screen = term.wait_for("forty-two", timeout=60)
+            assert "waiting for the stopped question to end" in screen
+            assert "too late" not in screen
+        finally:
+            subprocess.run([TMUX, "-S", str(term.socket), "kill-server"], capture_output=True)
