@@ -86,7 +86,8 @@ def _brain_options(cmd: argparse.ArgumentParser) -> None:
 
 def _eval_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--suite", default="core", type=eval_suite,
-                     help="a bundled suite name (core, dev) or a folder of task files")
+                     help="a bundled suite (core, dev, dev_refusals, atmossci) or a folder "
+                          "of task files")
     cmd.add_argument("--task", action="append", default=[], help="only this task id")
     cmd.add_argument("--smoke", action="store_true",
                      help="only the CI-sized subset: tasks with smoke = true")
@@ -193,6 +194,15 @@ def build_parser() -> Parser:
     sub.add_parser("doctor", help="check the install: kernel, sandbox, memory, embedder, "
                                   "endpoint, GPU")
 
+    mcp = sub.add_parser("mcp", help="serve the tools, a sandboxed kernel per session and the "
+                                     "memory to MCP clients (stdio; see docs/mcp.md)")
+    mcp.add_argument("--http", metavar="HOST:PORT",
+                     help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio (a "
+                          "non-loopback HOST needs a token)")
+    mcp.add_argument("--token", help="bearer token every HTTP request must carry (better: "
+                                     "CLIMCOPILOT_MCP_TOKEN, which ps does not show)")
+    _sandbox_option(mcp)
+
     export = sub.add_parser("export", help="write a session as a notebook")
     export.add_argument("session_id")
     export.add_argument("--to", type=Path, required=True, help="the .ipynb file to write")
@@ -216,6 +226,8 @@ def command_module(name: str) -> ModuleType:
         from climcopilot.agent.commands import evaluation as module
     elif name == "doctor":
         from climcopilot.agent.commands import doctor as module
+    elif name == "mcp":
+        from climcopilot.agent.commands import mcp as module
     else:
         from climcopilot.agent.commands import export as module
     return module
