@@ -1,4 +1,5 @@
-"""What people call the seasons the series tools take (``analysis.subset``'s ``season``)."""
+"""What people call the seasons the series tools take (``analysis.subset``'s ``season``), and
+the early-warning tools' detrending, indicators, question and simulated system."""
 
 from __future__ import annotations
 
@@ -31,4 +32,37 @@ SEASONS: tuple[Term, ...] = (
 """Named seasons (meteorological conventions; 'boreal'/'austral' name the hemisphere), as
 ``analysis.subset`` takes them (any run of month initials works there too)."""
 
-TERMS: tuple[Term, ...] = SEASONS
+
+DETRENDING: tuple[Term, ...] = (
+    Term("lowess", "detrending", "Lowess (locally weighted regression) trend",
+         ("loess", "lowess smoothing", "locally weighted regression")),
+    Term("gaussian", "detrending", "Gaussian kernel trend",
+         ("gaussian kernel", "gaussian filter", "gaussian smoothing", "kernel smoothing")),
+    Term("none", "detrending", "no detrending", ("no detrending", "not detrended")),
+)
+"""How ``analysis.early_warning`` removes the slow trend before its rolling indicators."""
+
+EWS_INDICATORS: tuple[Term, ...] = (
+    Term("variance", "ews_indicator", "rolling variance", ("rolling variance",)),
+    Term("cv", "ews_indicator", "coefficient of variation",
+         ("coefficient of variation", "rolling cv")),
+    Term("ac1", "ews_indicator", "lag-1 autocorrelation",
+         ("lag-1 autocorrelation", "lag 1 autocorrelation", "rolling autocorrelation",
+          "autocorrelation at lag 1")),
+    Term("skew", "ews_indicator", "skewness", ("skewness", "rolling skewness")),
+)
+"""The indicators ``analysis.early_warning`` trends (its ``tau_<key>`` values)."""
+
+EARLY_WARNING = Term("early_warning", "diagnostic",
+                     "early-warning signals of a critical transition",
+                     ("early warning", "early warnings", "early-warning signals",
+                      "early warning signals", "ews", "critical slowing down",
+                      "tipping point", "tipping points", "kendall tau", "critical transition",
+                      "approaching a bifurcation"))
+"""What people call ``analysis.early_warning``'s question."""
+
+RICKER = Term("ricker", "bifurcation_system", "Ricker map with ramped harvesting (a fold)",
+              ("ricker model", "ricker map", "harvested ricker", "harvested population"))
+"""The simulated system of ``analysis.simulate_ricker``."""
+
+TERMS: tuple[Term, ...] = (*SEASONS, *DETRENDING, *EWS_INDICATORS, EARLY_WARNING, RICKER)
