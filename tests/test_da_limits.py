@@ -26,6 +26,8 @@ PUBLISHED = [
     ({**L63_SAKOV2012, "method": "pf", "N": 4000}, 3),  # DAPPER's largest tuned PF
     ({**L63_SAKOV2012, "method": "enkf", "N": 500, "infl": 0.95}, 3),
     ({"system": "lorenz96_two_scale", "method": "letkf", "N": 20, "dko": 10, "Ko": 60}, 264),
+    ({**L96, "system_params": {"N": 100}, "method": "ensf", "N": 20, "dt": 0.01, "dko": 10,
+      "Ko": 150, "obs_operator": "arctan", "obs_var": 0.0025}, 100),  # Bao et al. (2024)
 ]
 
 
@@ -46,6 +48,9 @@ def test_published_set_ups_are_within_the_limits(args, dim):
     ({"method": "etkf", "N": 2000, "Ko": 100}, r"N\^3 x Ko = 800,000,000,000 exceeds"),
     ({"method": "4dvar", "lag": 50, "Ko": 1000}, r"lag x Ko x dko = 50,000 exceeds the limit of "
                                                  r"20,000; shorten lag or lower Ko"),
+    ({"method": "ensf", "N": 100, "Ko": 1000, "sde_steps": 1000},
+     r"N x dim x Ko x sde_steps \(values stepped by the reverse SDE\) = 4,000,000,000 exceeds "
+     r"the limit of 2,000,000,000; lower N, Ko or sde_steps"),
     ({"method": "pf", "N": 10_000, "Ko": 1000, "dko": 100, **{"system": "lorenz63"}},
      r"N x dim x Ko x dko \(model values stepped\) = 3,000,000,000 exceeds"),
 ])

@@ -18,7 +18,7 @@ from climcopilot.tools.da.fused import fused_step
 from climcopilot.tools.da.inputs import TwinInput
 from climcopilot.tools.da.localization import GC_SCALE, gaspari_cohn, ring_distance
 from climcopilot.tools.da.noise import NormalStream
-from climcopilot.tools.da.operators import callable_obs, identity_obs, obs_from_sites
+from climcopilot.tools.da.operators import build_obs, callable_obs, identity_obs
 from climcopilot.tools.da.particle import BootstrapPF, default_settings, systematic_resample
 from climcopilot.tools.da.twin import build_setup, simulate_truth
 from climcopilot.tools.da.variational import Var4D, kalman_gain, symmetric_sqrt
@@ -166,7 +166,7 @@ def test_systematic_resampling_keeps_heavy_particles():
 def test_observation_operators():
     x = torch.arange(12, dtype=f64).reshape(2, 6)
     assert torch.equal(identity_obs(6, 1.0)(x), x)
-    every_other = obs_from_sites(6, "every_other", 1.0)
+    every_other = build_obs(6, "every_other", 1.0)
     assert every_other.n_obs == 3 and torch.equal(every_other(x), x[:, ::2])
     assert torch.equal(every_other.jacobian(x[0]) @ x[0], x[0, ::2])
     squares = callable_obs(lambda s: s[..., :2] ** 2, 6, 1.0)
@@ -177,10 +177,10 @@ def test_observation_operators():
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda: obs_from_sites(6, [0, 6], 1.0), "distinct indices in 0..5"),
-    (lambda: obs_from_sites(6, [1, 1], 1.0), "distinct indices"),
-    (lambda: obs_from_sites(6, "odd", 1.0), "not understood"),
-    (lambda: obs_from_sites(6, None, -1.0), "positive variance"),
+    (lambda: build_obs(6, [0, 6], 1.0), "distinct indices in 0..5"),
+    (lambda: build_obs(6, [1, 1], 1.0), "distinct indices"),
+    (lambda: build_obs(6, "odd", 1.0), "not understood"),
+    (lambda: build_obs(6, None, -1.0), "positive variance"),
     (lambda: callable_obs(lambda s: s.sum(), 6, 1.0), r"\(\.\.\., n_obs\)"),
 ])
 def test_bad_observation_operators_are_clear_errors(make, match):

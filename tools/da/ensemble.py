@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -48,6 +49,9 @@ class EnsembleFilter:
     N: int
     infl: float = 1.0
     rot: bool = False
+    traces_cycle: ClassVar[bool] = True
+    """Whether a whole cycle is traced to one graph (where the set-up allows); a method whose
+    analysis loops many times traces its own inner step instead."""
 
     def __post_init__(self) -> None:
         if self.N < 2:
@@ -74,19 +78,20 @@ class EnsembleFilter:
         One cycle (forecast, analysis, mean and spread) is one traced graph where the set-up
         allows (:func:`.forecast.traced`)."""
         trace = Trace(setup, ensemble=True)
-        E = setup.sample_x0(self.N, gen)
+        E = setup.start_ensemble(self.N, gen)
         draws = self.draws(setup, gen)
         forecast = setup.cycle(setup.model)
         scale = ((self.N - 1) * setup.system.dim) ** -0.5
 
         def cycle(E: Tensor, y: Tensor, *draw: Tensor) -> tuple[Tensor, ...]:
-            E = forecast.eager(E)
+            E = forecast.eager(E) if self.traces_cycle else forecast(E)
             mean_f = E.mean(0)
             E = self.analysis(E, y, setup, *draw)
             return (E, mean_f, *mean_and_spread(E, scale))
 
         draw = () if draws is None else (draws.next(),)
-        step = traced(cycle, (repr(self), setup.key), (E, yy[0], *draw), setup.traceable)
+        step = traced(cycle, (repr(self), setup.key), (E, yy[0], *draw),
+                      setup.traceable and self.traces_cycle)
         try:
             for ko in range(setup.Ko):
                 E, mean_f, mean_a, spread_a = step(E, yy[ko], *draw)

@@ -63,7 +63,8 @@ class TwinSetup:
 
     The truth is simulated with ``system``; the methods forecast with ``model`` (the system
     itself in a perfect-model twin, another model of the same ``dim`` otherwise). Truth and
-    every method start from ``x0_mean`` plus N(0, ``x0_var``) noise (DAPPER's X0); the
+    every method start from ``x0_mean`` plus N(0, ``x0_var``) noise (DAPPER's X0), or, with
+    ``cold_start``, the methods start from the climatology, knowing nothing of the truth; the
     climatology is the system's.
     """
 
@@ -76,6 +77,7 @@ class TwinSetup:
     x0_mean: Tensor
     clim: Climatology
     x0_var: float = 0.001
+    cold_start: bool = False
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     _cycles: dict[int, CycleForecast] = field(default_factory=dict, repr=False)
 
@@ -93,21 +95,35 @@ class TwinSetup:
     @property
     def traceable(self) -> bool:
         """Whether a method's whole cycle may be traced: a built-in forecast model observed at
-        sites (a general obs callable may branch on the data)."""
+        sites through a built-in operator (a plugin's obs callable may branch on the data)."""
         return self.cycle(self.model).traceable and self.obs.sites is not None
 
     @property
     def key(self) -> tuple:
         """What a traced cycle reads from the set-up: system (its climatology), model, time
-        steps, observation sites and variance, device."""
+        steps, observation operator, sites and variance, device."""
         sites = None if self.obs.sites is None else tuple(self.obs.sites.tolist())
         return (describe_model(self.system), describe_model(self.model), self.dt, self.dko,
-                sites, self.obs.obs_var, str(self.device))
+                self.obs.name, sites, self.obs.obs_var, str(self.device))
 
     def sample_x0(self, n: int, gen: torch.Generator) -> Tensor:
         """``n`` draws from the initial distribution, shape (n, dim), on the set-up's device."""
         noise = torch.randn(n, self.system.dim, generator=gen, dtype=torch.float64)
         return self.x0_mean + self.x0_var**0.5 * noise.to(self.device)
+
+    def start_ensemble(self, n: int, gen: torch.Generator) -> Tensor:
+        """The methods' ``n`` initial members (n, dim): draws from the initial distribution, or
+        with ``cold_start`` climatological states picked at random."""
+        if not self.cold_start:
+            return self.sample_x0(n, gen)
+        picked = torch.randint(len(self.clim.samples), (n,), generator=gen)
+        return self.clim.samples[picked.to(self.clim.samples.device)]
+
+    @property
+    def start_background(self) -> Tensor:
+        """The variational methods' first background (dim,): ``x0_mean``, or with
+        ``cold_start`` the climatological mean."""
+        return self.clim.mean if self.cold_start else self.x0_mean
 
 
 class DAMethod(Protocol):

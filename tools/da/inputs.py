@@ -6,15 +6,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from climcopilot.tools.da.vocabulary import TERMS as METHOD_TERMS
+from climcopilot.tools.da.vocabulary import METHOD_TERMS, OBS_OPERATOR_TERMS
 from climcopilot.tools.emulators.vocabulary import TERMS as SYSTEM_TERMS
 from climcopilot.tools.vocabulary import aliased
 
 ModelParams = dict[str, int | float | bool | str]
-MethodName = Annotated[Literal["oi", "3dvar", "4dvar", "enkf", "etkf", "denkf", "letkf", "pf"],
-                      aliased(METHOD_TERMS)]
+MethodName = Annotated[Literal["oi", "3dvar", "4dvar", "enkf", "etkf", "denkf", "letkf", "pf",
+                               "ensf"], aliased(METHOD_TERMS)]
 """A DA method by its key; any alias of :mod:`.vocabulary` is accepted ("3D-Var", "var3d")."""
-INFLATED_METHODS = ("enkf", "etkf", "denkf", "letkf")  # take infl
+INFLATED_METHODS = ("enkf", "etkf", "denkf", "letkf", "ensf")  # take infl
 ROTATED_METHODS = ("etkf", "letkf")  # take rot
 ENSEMBLE_METHODS = (*INFLATED_METHODS, "pf")  # take N
 
@@ -47,6 +47,11 @@ class ExperimentInput(BaseModel):
     obs_var: float = Field(1.0, gt=0, description="observation error variance (state units^2)")
     obs_sites: list[int] | Literal["every_other"] | None = Field(
         None, description="observed state indices: null = all, 'every_other' = 0, 2, 4, ...")
+    obs_operator: Annotated[str, aliased(OBS_OPERATOR_TERMS)] = Field(
+        "identity", min_length=1,
+        description="observation operator applied to each observed site: identity, arctan, "
+                    "quadratic (x^2), abs (|x|); or a plugin operator's name (entry-point "
+                    "group climcopilot.obs_operators; it maps the whole state, obs_sites null)")
     rot: bool = Field(False, description="random mean-preserving rotation of the ensemble "
                       "anomalies after each analysis (etkf, letkf)")
     loc_rad: float = Field(4.0, gt=0, description="letkf localisation radius in grid points; "
@@ -54,6 +59,17 @@ class ExperimentInput(BaseModel):
     xB: float = Field(1.0, gt=0, description="3dvar/4dvar: B = xB x climatological covariance")
     lag: int = Field(1, ge=1, le=50, description="4dvar window length in observation cycles "
                      "(the window slides by one cycle)")
+    cold_start: bool = Field(False, description="true: the methods start knowing nothing of "
+                             "the truth (ensemble members drawn from the climatology, 3dvar/"
+                             "4dvar from its mean), as in Bao et al. (2024); false: from the "
+                             "truth's initial state plus N(0, 0.001) noise (DAPPER's X0)")
+    sde_steps: int = Field(200, ge=1, le=10_000, description="ensf: Euler-Maruyama steps of "
+                           "the reverse SDE per analysis")
+    eps_a: float = Field(0.1, gt=0, lt=1, description="ensf: alpha(1) of the forward "
+                         "diffusion alpha(t) = 1 - (1 - eps_a) t (how much of the prior is "
+                         "left at t = 1)")
+    eps_b: float = Field(0.025, ge=0, lt=1, description="ensf: beta^2(0) of the forward "
+                         "diffusion beta^2(t) = eps_b + (1 - eps_b) t (noise left at t = 0)")
     allow_large: bool = Field(False, description="run even when a work count (N x Ko x dim, "
                               "model steps Ko x dko, ...) exceeds its limit; such a run may "
                               "take hours")
@@ -66,7 +82,8 @@ class TwinInput(ExperimentInput):
     """One twin experiment."""
 
     method: MethodName = Field("etkf", description="oi, 3dvar, 4dvar (strong constraint), "
-                               "enkf (stochastic, perturbed obs), etkf, denkf, letkf, pf")
+                               "enkf (stochastic, perturbed obs), etkf, denkf, letkf, pf, ensf "
+                               "(ensemble score filter)")
     N: int = Field(20, ge=2, le=10_000, description="ensemble size / number of particles")
     infl: float = Field(1.0, gt=0, le=10, description="multiplicative inflation of the "
                         "ensemble anomalies after each analysis (1 = none)")

@@ -102,7 +102,7 @@ class BootstrapPF:
         """Cycle over the observations ``yy`` (Ko, n_obs): forecast, weights and statistics in
         one traced graph where the set-up allows, resampling when N_eff is low."""
         trace = Trace(setup, ensemble=True)
-        X = setup.sample_x0(self.N, gen)
+        X = setup.start_ensemble(self.N, gen)
         log_uniform = torch.full((self.N,), -math.log(self.N), dtype=X.dtype, device=X.device)
         log_w = log_uniform
         jitters = NormalStream(gen, (self.N, min(self.N, setup.system.dim)), setup.device)

@@ -20,8 +20,9 @@ from climcopilot.tools.da.inputs import (
     TwinInput,
 )
 from climcopilot.tools.da.limits import check_work
-from climcopilot.tools.da.operators import obs_from_sites
+from climcopilot.tools.da.operators import build_obs
 from climcopilot.tools.da.particle import BootstrapPF
+from climcopilot.tools.da.score_filter import EnSF
 from climcopilot.tools.da.variational import OptimalInterpolation, Var3D, Var4D
 from climcopilot.tools.emulators.models import Model, describe_model, resolve_model
 from climcopilot.tools.emulators.systems import cpu_threads, resolve_device
@@ -57,6 +58,9 @@ def build_method(args: TwinInput) -> DAMethod:
             return LETKF(**ensemble, loc_rad=args.loc_rad)
         case "pf":
             return BootstrapPF(N=args.N, ess_ratio=args.pf_ess, reg=args.pf_reg)
+        case "ensf":
+            return EnSF(N=args.N, infl=args.infl, sde_steps=args.sde_steps, eps_a=args.eps_a,
+                        eps_b=args.eps_b)
         case _:
             raise ToolError(f"unknown method {args.method!r}")
 
@@ -83,11 +87,12 @@ def build_setup(args: TwinInput) -> TwinSetup:
     model = forecast_model(args, system)
     dt = args.dt or system.default_dt
     device = resolve_device(args.device)
-    obs = obs_from_sites(system.dim, args.obs_sites, args.obs_var)
+    obs = build_obs(system.dim, args.obs_sites, args.obs_var, args.obs_operator)
     clim = climatology(system, dt)
     x0_mean = clim.samples[args.seed % len(clim.samples)].to(device)
     return TwinSetup(system=system, model=model, obs=obs, dt=dt, dko=args.dko, Ko=args.Ko,
-                     x0_mean=x0_mean, clim=clim.to(device), device=device)
+                     x0_mean=x0_mean, clim=clim.to(device), cold_start=args.cold_start,
+                     device=device)
 
 
 SKILL_FRACTION = 0.9
@@ -124,10 +129,13 @@ class TwinOutcome:
 
     @property
     def described(self) -> str:
-        """The system, and the forecast model when it is another one."""
-        system, model = self.setup.system, self.setup.model
+        """The system, the forecast model when it is another one, and the observations when
+        they are not direct."""
+        system, model, obs = self.setup.system, self.setup.model, self.setup.obs
         label = describe_model(system)
-        return label if model is system else f"{label} forecast by {describe_model(model)}"
+        if model is not system:
+            label = f"{label} forecast by {describe_model(model)}"
+        return label if obs.name == "identity" else f"{label} with {obs.name} observations"
 
     @property
     def spread_a(self) -> float | None:

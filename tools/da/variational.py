@@ -1,9 +1,10 @@
 """Optimal interpolation, 3D-Var and strong-constraint 4D-Var (static background covariance B).
 
 B is ``xB`` times the climatological covariance of a long free run (DAPPER's convention). With
-a site-picking (linear) obs operator the 3D-Var minimiser has the closed form used here; 4D-Var
-minimises its cost with L-BFGS on gradients from torch autograd through the forecast model
-(which must be differentiable).
+a site-picking (linear) obs operator the 3D-Var minimiser has the closed form used here; with a
+nonlinear one OI and 3D-Var linearise it about their background (H by autograd, each cycle for
+3D-Var: one Gauss-Newton step). 4D-Var minimises its cost with L-BFGS on gradients from torch
+autograd through the forecast model and the obs operator (both must be differentiable).
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ class Var3D:
     def assimilate(self, setup: TwinSetup, yy: Tensor, gen: torch.Generator) -> Trace:
         trace, obs = Trace(setup), setup.obs
         B = self.xB * setup.clim.cov
-        x = setup.x0_mean
-        gain = kalman_gain(B, obs.jacobian(x), obs.obs_var) if obs.sites is not None else None
+        x = setup.start_background
+        gain = kalman_gain(B, obs.jacobian(x), obs.obs_var) if obs.linear else None
         model_forecast = setup.cycle(setup.model)
 
         def cycle(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
@@ -60,7 +61,8 @@ class Var3D:
             K = gain if gain is not None else kalman_gain(B, obs.jacobian(forecast), obs.obs_var)
             return torch.addmv(forecast, K, y - obs(forecast)), forecast
 
-        step = traced(cycle, (repr(self), setup.key), (x, yy[0]), setup.traceable)
+        # a nonlinear operator's Jacobian (autograd, per cycle) is not traced
+        step = traced(cycle, (repr(self), setup.key), (x, yy[0]), setup.traceable and obs.linear)
         for ko in range(setup.Ko):
             x, forecast = step(x, yy[ko])
             trace.record(ko, forecast, x)
@@ -129,8 +131,8 @@ class Var4D:
                             "3dvar or an ensemble method (etkf)")
         trace = Trace(setup)
         B_sqrt = symmetric_sqrt(self.xB * setup.clim.cov)
-        start_bg = setup.x0_mean  # background at the window start
-        analysis = setup.x0_mean
+        start_bg = setup.start_background  # background at the window start
+        analysis = setup.start_background
         for ko in range(setup.Ko):
             first = max(0, ko - self.lag + 1)  # first cycle of this window
             forecast = setup.forecast(analysis)
