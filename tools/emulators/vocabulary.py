@@ -1,4 +1,5 @@
-"""What people call the built-in dynamical systems (keys as :mod:`.catalog` takes them)."""
+"""What people call the built-in dynamical systems (keys as :mod:`.catalog` takes them), and
+the extreme-forecast question and its aggregation."""
 
 from __future__ import annotations
 
@@ -18,3 +19,17 @@ TERMS: tuple[Term, ...] = (
     Term("kolmogorov", "dynamical_system", "Kolmogorov flow",
          ("kolmogorov flow", "kolmogorov")),
 )
+
+EXTREME_FORECAST = Term("extreme_forecast", "diagnostic",
+                        "exceedance of a local quantile predicted from an ensemble forecast",
+                        ("extreme", "extremes", "extreme event", "extreme events",
+                         "exceedance", "exceedances", "quantile exceedance",
+                         "exceeds its local quantile", "extreme forecast"))
+"""What people call ``emulators.extreme_forecast``'s question."""
+
+POWER_MEAN = Term("power_mean", "aggregation", "power-mean aggregation of ensemble members",
+                  ("power mean", "power-mean aggregation", "power ensemble aggregation",
+                   "generalized mean", "generalised mean", "holder mean"))
+"""The aggregation ``emulators.extreme_forecast`` compares with the plain mean."""
+
+TERMS = (*TERMS, EXTREME_FORECAST, POWER_MEAN)
