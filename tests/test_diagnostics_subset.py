@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import package_indices
 from series_tools import run
 
 from climcopilot.tools.base import ToolContext, ToolError
@@ -139,7 +140,6 @@ def test_detrended_series_has_zero_trend_and_trend_per_year_is_a_tenth(ctx: Tool
 
 @pytest.mark.parametrize(("args", "message"), [
     ({"start": 3011, "end": 3020}, "outside nino3's span 1871-01 to 2003-12"),
-    ({"start": 1850, "end": 1900}, "outside nino3's span"),
     ({"start": "1990-13"}, "not a year or 'YYYY-MM'"),
     ({"start": 2000, "end": 1990}, "after end"),
     ({"season": "J"}, "is not a run of month initials"),
@@ -155,6 +155,29 @@ def test_impossible_requests_are_one_line_errors(ctx: ToolContext, args: dict,
     with pytest.raises(ToolError, match=message) as err:
         run(ctx, "analysis.subset", handle="nino3", **args)
     assert "\n" not in str(err.value) and set(ctx.store) == {"nino3"}
+
+
+@pytest.mark.parametrize(("args", "months", "short"), [
+    ({"start": 1850, "end": 1900}, (187101, 190012), "nino3 starts 1871-01"),
+    ({"start": "1990-06", "end": "2010-02"}, (199006, 200312), "nino3 ends 2003-12"),
+    # DJF 1990 starts in December 1989; December 2003 begins the (incomplete) DJF 2004
+    ({"start": 1990, "end": 2010, "season": "DJF"}, (198912, 200312),
+     "nino3 has DJF season years 1871-2004"),
+])
+def test_a_period_reaching_beyond_the_data_is_cut_to_them_and_says_so(
+        ctx: ToolContext, args: dict, months: tuple[int, int], short: str) -> None:
+    _, nino3, _ = package_indices()
+    run(ctx, "data.open_series", name="nino3")
+    cut = run(ctx, "analysis.subset", handle="nino3", **args)
+    assert cut.short == short and short in cut.summary
+    expected = nino3[(nino3.index >= months[0]) & (nino3.index <= months[1])]
+    if "season" in args:
+        expected = expected[(expected.index % 100).isin([12, 1, 2])]
+    got = ctx.store[cut.handle]
+    assert got.size == expected.size
+    assert float(got.mean()) == pytest.approx(expected.mean(), rel=1e-12)
+    whole = run(ctx, "analysis.subset", handle="nino3", start=1950, end=1960, out="inside")
+    assert whole.short == ""
 
 
 def test_seasons_need_sub_annual_calendar_data(ctx: ToolContext) -> None:

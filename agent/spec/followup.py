@@ -90,9 +90,10 @@ def refine(previous: QuestionSpec, spec: QuestionSpec) -> QuestionSpec:
         "unsupported": spec.unsupported, "problems": spec.problems})
     asked = quantity(spec.text, _family_of(merged), len(merged.series), len(merged.fields),
                      len(merged.methods))
-    if asked is None or (asked in ("mean", "std") and previous.quantity not in ("mean", "std")
-                         and not re.search(r"\b(?:mean|average|standard deviation|std)\b",
-                                           spec.text)):
+    moments = ("mean", "std", "variance")
+    if asked is None or (asked in moments and previous.quantity not in moments
+                         and not re.search(r"\b(?:mean|average|standard deviation|std|"
+                                           r"variance)\b", spec.text)):
         asked = previous.quantity
     return merged.model_copy(update={"quantity": asked})
 

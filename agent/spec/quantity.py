@@ -21,8 +21,9 @@ DATA: tuple[tuple[str, str], ...] = (
     ("eof_share", r"\beofs?\d?\b|principal component|variance (?:fraction|explained)|% ?var|"
                   r"(?:share|fraction|percent\w*|proportion) of .{0,40}variance|"
                   r"variance .{0,40}explain|explain\w* .{0,30}variance|leading mode|first mode"),
-    ("seasonal_cycle", r"seasonal cycle|annual cycle|\bwhich month|\bwhat month|\bin which "
-                       r"months?\b|month of (?:the )?(?:max|min|peak)|peak-to-trough"),
+    ("seasonal_cycle", r"seasonal cycle|annual cycle|\b(?:which|what) (?:calendar )?month|"
+                       r"\bin which (?:calendar )?months?\b|month of (?:the )?(?:max|min|peak)|"
+                       r"peak-to-trough"),
     ("autocorrelation", r"autocorrel|\bacf\b|persisten|serial correlation|\bmemory\b"),
     ("dominant_period", r"dominant period|periodicit|spectral peak|\bhow long is the .*cycle|"
                         r"cycle length|length of the .*cycle|\bperiod of (?:the|its)\b|"
@@ -30,7 +31,7 @@ DATA: tuple[tuple[str, str], ...] = (
     ("range", r"\brange\b|max(?:imum)? minus min|difference between (?:the )?(?:highest|max)"),
     ("extreme_year", r"\b(?:warmest|hottest|coldest|coolest|wettest|driest|highest|lowest|"
                      r"heaviest|lightest|maximum|minimum|record (?:high|low))\b|\bwhich year\b|"
-                     r"\bin what year\b"),
+                     r"\bin what year\b|\b(?:largest|smallest|biggest) (?:\S+ ){0,2}values?\b"),
     ("lag_correlation", r"\bleads?\b|\blags?\b|\blagged\b|\bahead\b|\bprecede"),
     ("correlation", r"correlat|\brelated\b|relationship|\bcovar|\bco-?vary|\btrack|coheren|"
                     r"\bvs\.?\b|\bversus\b|associat|\bagree|\bcompare|\bconnect"),
@@ -44,8 +45,9 @@ DATA: tuple[tuple[str, str], ...] = (
                           r"\bthan\b|\bbetween .* and .*\b(?:rise|increase|change|warm)|"
                           r"(?:rise|increase|change|warm)\w* between|\bhow much did .*"
                           r"\b(?:rise|increase|grow|fall|drop|decline|change|warm|cool)"),
+    ("variance", r"\bvariance\b"),
     ("mean", r"\bmean\b|\baverage\b"),
-    ("std", r"standard deviation|\bstd\b|\bvariability\b|\bvariance\b|\bspread\b|"
+    ("std", r"standard deviation|\bstd\b|\bvariability\b|\bspread\b|"
             r"\bvariable\b|\bvaries\b|\bfluctuat"),
     ("mean", r"\btypical\b|\bclimatolog|\blevel\b|\bconcentration\b"),
 )
@@ -62,8 +64,9 @@ EMULATORS: tuple[tuple[str, str], ...] = (
     ("closure_stability", r"parameteri[sz]ation|\bclosure|subgrid|sub-grid|hybrid"),
     ("emulator_skill", r"emulat|neural|\bnetwork\b|forecast skill|valid (?:prediction )?time|"
                        r"\bforecast\b"),
+    ("variance", r"\bvariance\b"),
     ("mean", r"\bmean\b|\baverage\b"),
-    ("std", r"standard deviation|\bstd\b|\bvariability\b|\bvariance\b"),
+    ("std", r"standard deviation|\bstd\b|\bvariability\b"),
     ("mean", r"\bclimate\b|\bclimatolog|\bstatistics\b"),
 )
 """Quantities of a dynamical system, most specific first."""

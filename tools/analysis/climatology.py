@@ -121,7 +121,7 @@ def anomalies(args: AnomaliesInput, ctx: ToolContext) -> AnomaliesResult:
         raise ToolError(f"no data in the base period {args.base_start}..{args.base_end}; "
                         f"{args.handle} spans {span(da)}")
     if args.base_start or args.base_end:  # a base reaching beyond the data is refused too
-        base, _ = select_period(da, args.handle, args.base_start, args.base_end)
+        base = select_period(da, args.handle, args.base_start, args.base_end).data
     years = base["time"].dt.year
     label = f"{int(years.min())}-{int(years.max())} base"
     if args.by_month:
@@ -166,12 +166,15 @@ class SubsetResult(ToolResult):
     start: str
     end: str
     steps: list[str]
+    short: str = Field("", description="why the data do not cover all of the asked period, "
+                                       "e.g. 'soi starts 1951-01' ('' when they do)")
 
 
 @tool("analysis.subset", family="analysis")
 def subset(args: SubsetInput, ctx: ToolContext) -> SubsetResult:
-    """Cut a series to a period (years or months; a bound outside the data is an error naming
-    its span), a season or month set, optionally one mean per season year (complete seasons
+    """Cut a series to a period (years or months; a period reaching beyond the data is cut to
+    the overlap and ``short`` says what is missing; no overlap is an error naming the span), a
+    season or month set, optionally one mean per season year (complete seasons
     only by default, saying how many were dropped); paleo records are cut by age
     (oldest_ka, youngest_ka). Stored under a new handle with the steps recorded."""
     da = get_dataarray(ctx, args.handle, allow_age=True)
@@ -188,13 +191,13 @@ def subset(args: SubsetInput, ctx: ToolContext) -> SubsetResult:
             raise calendar_only(args.handle, "a calendar period or season (start, end, "
                                 "season)")
         out, label = select_ages(da, args.handle, *age_args)
-        steps, dropped = [label], 0
+        steps, dropped, short = [label], 0, ""
         tag = f"{_tag(args.oldest_ka)}_{_tag(args.youngest_ka)}ka"
     else:
         if any(a is not None for a in age_args):
             raise ToolError(f"{args.handle!r} is on calendar time; oldest_ka/youngest_ka are "
                             "for paleo records: give start and end instead")
-        out, steps, dropped = _calendar_subset(da, args)
+        out, steps, dropped, short = _calendar_subset(da, args)
         parts = [] if args.start is None and args.end is None else [
             f"{args.start or 'first'}_{args.end or 'last'}".replace("-", "")]
         if args.season is not None:
@@ -207,12 +210,13 @@ def subset(args: SubsetInput, ctx: ToolContext) -> SubsetResult:
     ctx.store[name] = out.rename(name)
     first, last = span(out).split(" to ")
     note = f"; {dropped} incomplete season years dropped" if dropped else ""
+    note += f"; cut to the data ({short})" if short else ""
     return SubsetResult(
         summary=f"{described(out)}: {out.size} values, {first} to {last}{note}; stored as "
                 f"{name!r}",
         values={"n": float(out.size), "n_dropped": float(dropped)},
         units={"n": "1", "n_dropped": "1"}, handles=[name], handle=name, start=first,
-        end=last, steps=steps)
+        end=last, steps=steps, short=short)
 
 
 def _tag(age: float | None) -> str:
@@ -220,31 +224,33 @@ def _tag(age: float | None) -> str:
 
 
 def _calendar_subset(da: xr.DataArray, args: SubsetInput
-                     ) -> tuple[xr.DataArray, list[str], int]:
-    """The period and season cut of a calendar series, its steps, and the season years
-    dropped as incomplete. With a season and whole years, the years are season years."""
+                     ) -> tuple[xr.DataArray, list[str], int, str]:
+    """The period and season cut of a calendar series, its steps, the season years dropped
+    as incomplete, and what of the asked period the data do not cover (a period reaching
+    beyond the data is cut to the overlap). With a season and whole years, the years are
+    season years."""
     season = parse_season(args.season) if args.season is not None else None
     has_period = args.start is not None or args.end is not None
     by_month = any(b and b[1] for b in (parse_bound(args.start, "start"),
                                         parse_bound(args.end, "end")))
     steps: list[str] = []
-    out = da
+    out, short = da, ""
     if has_period and (season is None or by_month):
-        out, period = select_period(da, args.handle, args.start, args.end)
+        out, period, short = select_period(da, args.handle, args.start, args.end, clip=True)
         steps.append(period)
     if season is None:
-        return _nonempty(out, args.handle, steps), steps, 0
+        return _nonempty(out, args.handle, steps), steps, 0, short
     if frequency_of(da) == "annual":
         raise ToolError(f"{args.handle!r} is annual: a season needs monthly or finer data")
     out = season_months(out, season)
     if out.sizes["time"] == 0:
         raise ToolError(f"{args.handle!r} has no {season.label} months in {span(da)}")
     if has_period and not by_month:  # a DJF from 1981 starts in December 1980
-        out, period = _season_years(out, season, args)
+        out, period, short = _season_years(out, season, args)
         steps.append(period)
     if not args.seasonal_mean:
         steps.append(f"{season.label} months only")
-        return _nonempty(out, args.handle, steps), steps, 0
+        return _nonempty(out, args.handle, steps), steps, 0, short
     means, dropped = season_means(out, season, args.complete)
     if means.sizes["time"] == 0:
         raise ToolError(f"no complete {season.label} season in {args.handle!r} "
@@ -252,23 +258,28 @@ def _calendar_subset(da: xr.DataArray, args: SubsetInput
     label = f"{season.label} mean per year"
     if season.wraps:
         label += f" (year of its {season.last_month_name})"
-    return means, [*steps, label], dropped
+    return means, [*steps, label], dropped, short
 
 
 def _season_years(picked: xr.DataArray, season: Season, args: SubsetInput
-                  ) -> tuple[xr.DataArray, str]:
-    """The months of ``season`` whose season year lies in start..end (whole years)."""
+                  ) -> tuple[xr.DataArray, str, str]:
+    """The months of ``season`` whose season year lies in start..end (whole years; cut to the
+    season years the data have), the years as text, and what of them the data lack."""
     months, years = month_year(picked["time"])
     labels = season.season_years(months, years)
-    lo = int(labels.min()) if args.start is None else int(args.start)
-    hi = int(labels.max()) if args.end is None else int(args.end)
+    first, last = int(labels.min()), int(labels.max())
+    lo = first if args.start is None else int(args.start)
+    hi = last if args.end is None else int(args.end)
     if lo > hi:
         raise ToolError(f"start {args.start} is after end {args.end}")
-    if lo < labels.min() or hi > labels.max():
+    if hi < first or lo > last:
         raise ToolError(f"{season.label} seasons {lo}-{hi} are outside {args.handle}'s span "
-                        f"{span(picked)} (season years {labels.min()}-{labels.max()}); "
-                        "choose years inside it")
-    return picked.isel(time=np.flatnonzero((labels >= lo) & (labels <= hi))), f"{lo}-{hi}"
+                        f"{span(picked)} (season years {first}-{last}); choose years inside it")
+    short = "" if first <= lo and hi <= last else (
+        f"{args.handle} has {season.label} season years {first}-{last}")
+    lo, hi = max(lo, first), min(hi, last)
+    return (picked.isel(time=np.flatnonzero((labels >= lo) & (labels <= hi))), f"{lo}-{hi}",
+            short)
 
 
 def _nonempty(da: xr.DataArray, handle: str, steps: list[str]) -> xr.DataArray:

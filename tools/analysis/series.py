@@ -279,21 +279,24 @@ class DescribeResult(ToolResult):
 
 @tool("analysis.describe", family="analysis")
 def describe(args: DescribeInput, ctx: ToolContext) -> DescribeResult:
-    """Summary statistics of a series' finite values: mean, standard deviation (ddof=1), min,
-    max, range (max - min) and n, in the series' units, with the steps it went through."""
+    """Summary statistics of a series' finite values: mean, standard deviation (ddof=1),
+    variance (its square, in squared units), min, max, range (max - min) and n, in the
+    series' units, with the steps it went through."""
     da = series_of(ctx, args.handle)
     x = da.values[np.isfinite(da.values)].astype(float)
     if x.size < 2:
         raise ToolError(f"{args.handle!r} has {x.size} finite values; describe needs 2")
     units = da.attrs.get("units", "?")
-    values = {"mean": float(x.mean()), "std": float(x.std(ddof=1)), "min": float(x.min()),
+    values = {"mean": float(x.mean()), "std": float(x.std(ddof=1)),
+              "variance": float(x.var(ddof=1)), "min": float(x.min()),
               "max": float(x.max()), "range": float(x.max() - x.min()), "n": float(x.size)}
     first, last = span(da).split(" to ")
     return DescribeResult(
         summary=f"{described(da)}, {first} to {last}: mean {values['mean']:.4g}, std "
                 f"{values['std']:.4g}, min {values['min']:.4g}, max {values['max']:.4g}, "
                 f"range {_quantity(values['range'], units)} (n = {x.size})",
-        values=values, units={**{k: units for k in values}, "n": "1"},
+        values=values, units={**{k: units for k in values}, "n": "1",
+                              "variance": squared(units)},
         checks=[Check(name="min <= mean <= max",
                       passed=values["min"] <= values["mean"] <= values["max"])],
         start=first, end=last, steps=settings(da).split("; ") if settings(da) else [])
@@ -361,3 +364,10 @@ def extremes(args: ExtremesInput, ctx: ToolContext) -> ExtremesResult:
 def _quantity(value: float, units: str) -> str:
     """'427.5 mm month-1'; a dimensionless value ('1') without a unit."""
     return f"{value:.4g}" if units == "1" else f"{value:.4g} {units}"
+
+
+def squared(units: str) -> str:
+    """The unit of a variance: 'degC^2', '(mm month-1)^2'; '1' and unknown ('?') stay."""
+    if units in ("1", "", "?"):
+        return units
+    return f"({units})^2" if " " in units else f"{units}^2"

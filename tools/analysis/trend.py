@@ -98,7 +98,7 @@ def trend(args: TrendInput, ctx: ToolContext) -> TrendResult:
         fit = linear_trend(axis_years(da), da.values.astype(float))
         return _trend_result(da, fit, "kyr", f"towards the present over {span(da)}")
     if args.start is not None or args.end is not None:
-        da, _ = select_period(da, args.handle, args.start, args.end)
+        da = select_period(da, args.handle, args.start, args.end).data
     years = da["time"].dt.year
     lo, hi = int(years.min()), int(years.max())
     da = da.load()

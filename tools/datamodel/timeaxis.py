@@ -11,6 +11,7 @@ to it.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -139,11 +140,22 @@ def parse_bound(value: str | int | None, name: str) -> tuple[int, int | None] | 
     return int(m.group(1)), int(m.group(2)) if m.group(2) else None
 
 
+class Selected(NamedTuple):
+    """A period cut: the data, the period as text, and what of the asked period the data do
+    not cover ('' when they cover all of it)."""
+
+    data: xr.DataArray
+    label: str
+    short: str = ""
+
+
 def select_period(da: xr.DataArray, handle: str, start: str | int | None,
-                  end: str | int | None) -> tuple[xr.DataArray, str]:
+                  end: str | int | None, clip: bool = False) -> Selected:
     """``da`` from ``start`` to ``end`` ('YYYY' or 'YYYY-MM', inclusive; a year alone means
-    all of it) and the period as text ('1980-2000', '1980-03 to 2000-06'); a ToolError names
-    the data's span when a bound lies outside it (at the bound's precision)."""
+    all of it) and the period as text ('1980-2000', '1980-03 to 2000-06'). A bound outside the
+    data's span (at the bound's precision) is a ToolError naming the span, unless ``clip``:
+    then a period that overlaps the data is cut to the overlap, and ``short`` says why
+    ('soi starts 1951-01'); no overlap is an error."""
     lo, hi = parse_bound(start, "start"), parse_bound(end, "end")
     dates = _dates(da["time"].values)
     months = np.array([d.year * 12 + d.month - 1 for d in dates])
@@ -156,10 +168,19 @@ def select_period(da: xr.DataArray, handle: str, start: str | int | None,
     by_month = bool(lo and lo[1] or hi and hi[1])
     label = (f"{_month_text(lo_m)} to {_month_text(hi_m)}" if by_month
              else f"{lo_m // 12}-{hi_m // 12}")
-    if early or late:
+    overlaps = lo_m <= months[-1] and hi_m >= months[0]
+    if (early or late) and not (clip and overlaps):
         raise ToolError(f"period {label} is outside {handle}'s span {span(da)}; choose "
                         "years inside it")
-    return da.isel(time=np.flatnonzero((months >= lo_m) & (months <= hi_m))), label
+    kept = da.isel(time=np.flatnonzero((months >= lo_m) & (months <= hi_m)))
+    if not (early or late):
+        return Selected(kept, label)
+    ends = [f"starts {_month_text(months[0])}"] if early else []
+    ends += [f"ends {_month_text(months[-1])}"] if late else []
+    first, last = max(lo_m, months[0]), min(hi_m, months[-1])
+    used = (f"{_month_text(first)} to {_month_text(last)}" if by_month
+            else f"{first // 12}-{last // 12}")
+    return Selected(kept, used, f"{handle} {' and '.join(ends)}")
 
 
 def _dates(t: np.ndarray) -> list:

@@ -79,13 +79,16 @@ def simulate(args: SimulateInput, ctx: ToolContext) -> SimulateResult:
     figure = ctx.figure_path(f"emulators_simulate_{system.name}")
     plot_trajectory(ds, figure)
     values = {"mean": float(states.mean()), "std": float(states.std()),
+              "variance": float(states.var()),
               "n_times": float(ds.sizes["time"]), "sampling_interval": dt * every}
-    units = {"mean": "1", "std": "1", "n_times": "samples", "sampling_interval": "MTU"}
+    units = {"mean": "1", "std": "1", "variance": "1", "n_times": "samples",
+             "sampling_interval": "MTU"}
     if system.name == "lorenz63":  # each variable's own statistics: "the long-run mean of z"
         for i, name in enumerate("xyz"):
             values[f"mean_{name}"] = float(states[..., i].mean())
             values[f"std_{name}"] = float(states[..., i].std())
-            units[f"mean_{name}"] = units[f"std_{name}"] = "1"
+            values[f"variance_{name}"] = float(states[..., i].var())
+            units[f"mean_{name}"] = units[f"std_{name}"] = units[f"variance_{name}"] = "1"
     if isinstance(system, KolmogorovFlow):
         values.update(kinetic_energy=float(system.energy(states).mean()),
                       enstrophy=float(system.enstrophy(states).mean()),

@@ -4,6 +4,7 @@ settings, read from the steps' own arguments and results), and what could not be
 
 from __future__ import annotations
 
+import calendar
 import math
 from typing import Any
 
@@ -36,6 +37,8 @@ def settings_used(steps: list[Step]) -> list[str]:
         result = step.result or {}
         if tool == "analysis.subset":
             start, end = args.get("start", result.get("start")), args.get("end", result.get("end"))
+            if result.get("short"):  # the data cover only part of the period asked
+                start, end = result.get("start"), result.get("end")
             span = f"{start} to {end}" if "start" in args or "end" in args else "all years"
             season = args.get("season")
             said.append(f"{span}" + (f", {season}" + (" means per year" if args.get(
@@ -115,10 +118,14 @@ def headline(spec: QuestionSpec, results: Results) -> str:
         which, end = ("lowest", "min") if low else ("highest", "max")
         when = (f"in **{number(values[f'year_of_{end}'])}**" if f"year_of_{end}" in values
                 else f"at **{quantity_of(stat, f'age_of_{end}')}**")
+        if f"month_of_{end}" in values:  # single time steps: the month too
+            month = calendar.month_name[int(values[f"month_of_{end}"])]
+            when = f"in **{month} {number(values[f'year_of_{end}'])}**"
         return (f"The {which} value of {names} is **{quantity_of(stat, f'{end}_value')}**, "
                 f"{when} ({stat.get('compared', 'values')} compared).")
-    if q in ("range", "mean", "std") and "range" in values:
-        part = {"range": "range", "mean": "mean", "std": "standard deviation"}[q]
+    if q in ("range", "mean", "std", "variance") and "range" in values:
+        part = {"range": "range", "mean": "mean", "std": "standard deviation",
+                "variance": "variance"}[q]
         return (f"The {part} of {names} is **{quantity_of(stat, q)}** (mean "
                 f"{quantity_of(stat, 'mean')}, standard deviation {quantity_of(stat, 'std')},"
                 f" min {quantity_of(stat, 'min')}, max {quantity_of(stat, 'max')}, n = "
@@ -145,10 +152,11 @@ def headline(spec: QuestionSpec, results: Results) -> str:
                 parts.append(f"{said} {bold}{quantity_of(stat, name)}{bold}")
         system = term_label("dynamical_system", spec.system or "")
         return f"{system}: " + ", ".join(parts) + "."
-    if q in ("mean", "std"):
+    if q in ("mean", "std", "variance"):
         component = spec.settings.get("component")
-        named = [n for n in (f"mean_{component}", f"std_{component}") if n in values]
-        shown = named or [n for n in ("mean", "std") if n in values]
+        asked = ("variance",) if q == "variance" else ("mean", "std")
+        named = [n for n in (f"{a}_{component}" for a in asked) if n in values]
+        shown = named or [n for n in asked if n in values]
         system = term_label("dynamical_system", spec.system or "")
         return f"{system}: long-run " + ", ".join(
             f"{n.replace('_', ' of ')} **{quantity_of(stat, n)}**" for n in shown) + "."

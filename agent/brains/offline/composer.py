@@ -6,6 +6,7 @@ reason (``Plan.not_applied``), never dropped."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from climcopilot.agent.brains.offline.plans import Plan, PlannedStep, ref
@@ -17,15 +18,15 @@ FREQUENCY = {s.key: s.frequency for s in SERIES}
 PALEO = {s.key for s in SERIES if s.time_axis == "age_ka"}
 SERIES_QUANTITIES = {"correlation", "lag_correlation", "trend", "rate", "seasonal_cycle",
                      "dominant_period", "autocorrelation", "extreme_year", "range", "mean",
-                     "std", "period_difference", "causal_direction"}
+                     "std", "variance", "period_difference", "causal_direction"}
 SYSTEM_QUANTITIES = {"lyapunov_exponent", "kaplan_yorke_dimension", "doubling_time",
-                     "exponent_sum", "mean", "std"}
+                     "exponent_sum", "mean", "std", "variance"}
 DA_QUANTITIES = {"analysis_rmse", "method_comparison"}
 STATISTIC = {"trend": "analysis.trend", "rate": "analysis.trend",
              "seasonal_cycle": "analysis.seasonal_cycle", "dominant_period": "analysis.spectrum",
              "autocorrelation": "analysis.autocorrelation", "extreme_year": "analysis.extremes",
              "range": "analysis.describe", "mean": "analysis.describe",
-             "std": "analysis.describe"}
+             "std": "analysis.describe", "variance": "analysis.describe"}
 AFTER_ALIGN = ("detrend", "anomalies", "standardize")
 """Transforms of two series applied after they are put on their common period, so that both
 lose a trend (or a cycle, a mean) fitted over the same years."""
@@ -143,9 +144,22 @@ class Composer:
             arguments["years"] = years
         if quantity == "extreme_year" and FREQUENCY[key] in ("monthly", "weekly") and \
                 "seasonal_mean" not in spec.transforms and "annual_mean" not in spec.transforms:
-            arguments["annual"] = True
+            arguments["annual"] = self.extreme_of_years(key)
         self.add("stat", tool, arguments, f"Compute the {quantity.replace('_', ' ')}.")
         self.add("plot", "viz.line_plot", {"handles": [handle]}, "Plot it.")
+
+    def extreme_of_years(self, key: str) -> bool:
+        """Whether the extreme asked is of calendar years (the default: 'the warmest year',
+        'the wettest'), not of single time steps ('the highest monthly value'); single steps
+        of a weekly series are weeks, so 'monthly' is then named as not applied."""
+        text = self.spec.text
+        if re.search(r"\byears?\b|\bannual|\bdecades?\b", text) or not re.search(
+                r"\bmonth(?:ly|s)?\b|\bweek(?:ly|s)?\b|\bvalues?\b|\bsingle\b", text):
+            return True
+        if FREQUENCY[key] == "weekly" and re.search(r"\bmonth(?:ly|s)?\b", text):
+            self.not_applied["monthly values"] = (f"{term_label('series', key)} is weekly; "
+                                                  "its weekly values were compared")
+        return False
 
     def statistic_of_two(self, a: str, b: str) -> None:
         spec = self.spec
@@ -215,7 +229,7 @@ class Composer:
         spec = self.spec
         params = {k: v for k, v in spec.system_params.items()}
         system = spec.system or "lorenz96"
-        if spec.quantity in ("mean", "std"):
+        if spec.quantity in ("mean", "std", "variance"):
             self.add("stat", "emulators.simulate",
                      {"system": system, **params, "duration": 100, "members": 4},
                      f"Simulate {term_label('dynamical_system', system)} for 100 time units "
