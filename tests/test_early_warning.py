@@ -126,6 +126,21 @@ def test_surrogates_keep_the_periodogram_and_a_stationary_series_is_no_warning(
     assert warned.values["tau_ac1"] > 0.5 and warned.values["p_ac1"] <= 0.05
 
 
+def test_an_anomaly_series_has_no_cv_and_a_member_of_a_simulation_is_a_series(
+        ctx: ToolContext) -> None:
+    open_series.run({"name": "nino3"}, ctx)
+    result = early_warning.run({"handle": "nino3", "transition": 1990.0, "n_surrogates": 0},
+                               ctx)
+    assert "tau_cv" not in result.values and "cv left out" in result.summary
+    assert result.units["transition"] == "year"
+    months = ctx.store["nino3"]["time"].dt.year < 1990  # up to 1990.0: the months before it
+    assert result.values["n_used"] == int(months.sum()) + 1
+    ctx.store["run"] = xr.Dataset({"x": (("member", "time"), np.random.default_rng(0).normal(
+        5, 1, (1, 300)))}, coords={"time": np.arange(300) * 0.1})
+    one = early_warning.run({"handle": "run", "variable": "x", "n_surrogates": 0}, ctx)
+    assert one.values["n_used"] == 300 and "tau_cv" in one.values
+
+
 def test_bad_inputs_are_one_line_errors(ctx: ToolContext) -> None:
     simulate_ricker.run({"tmax": 200}, ctx)
     ctx.store["field"] = xr.DataArray(np.ones((50, 3)), dims=("time", "site"))

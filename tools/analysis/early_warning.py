@@ -239,12 +239,14 @@ def early_warning(args: EarlyWarningInput, ctx: ToolContext) -> EarlyWarningResu
     figure = _plot(ctx, da, axis, ews, shown, setting, args.window)
     taus = ", ".join(f"{k} {ews.tau[k]:+.3f}" + (f" (p = {ews.p_value[k]:.2g})"
                                                   if ews.p_value else "") for k in shown)
-    before = f"before {transition:g} {axis.unit}" if transition is not None else "whole record"
+    before = (f"up to the transition at {transition:g} {axis.unit}" if transition is not None
+              else "whole record")
     return EarlyWarningResult(
         summary=f"early-warning indicators of {described(da)} ({before}, {n_pre} points; "
                 f"{setting}, window {args.window:g} = {ews.window_points} points): Kendall tau "
-                f"{taus}" + ("" if cv_ok else "; cv left out: the rolling mean of the series "
-                             "crosses zero, so its coefficient of variation means nothing"),
+                f"{taus}" + ("" if cv_ok else "; cv left out: the rolling mean is within two "
+                             "standard deviations of zero (an anomaly series), where the "
+                             "coefficient of variation means nothing"),
         values=values, units=units, figures=[figure],
         checks=[Check(name="Kendall tau in [-1, 1]",
                       passed=all(abs(ews.tau[k]) <= 1 for k in shown)),
@@ -256,13 +258,17 @@ def early_warning(args: EarlyWarningInput, ctx: ToolContext) -> EarlyWarningResu
 
 
 def _series(ctx: ToolContext, handle: str, variable: str | None) -> xr.DataArray:
-    """The 1-D series ``handle`` (or its ``variable``) along time or age."""
+    """The 1-D series ``handle`` (or its ``variable``) along time or age; dimensions of
+    length 1 (one member) are dropped."""
     obj = ctx.get(handle)
     if isinstance(obj, xr.Dataset):
         if variable not in obj.data_vars:
             raise ToolError(f"{handle!r} is a Dataset: name one of its variables "
                             f"({', '.join(map(str, obj.data_vars))}) as `variable`")
         obj = obj[variable]
+    if isinstance(obj, xr.DataArray):  # e.g. one member of an emulators.simulate run
+        obj = obj.squeeze([d for d in obj.dims if d not in ("time", AGE) and obj.sizes[d] == 1],
+                          drop=True)
     if not isinstance(obj, xr.DataArray) or obj.dims not in (("time",), (AGE,)):
         dims = getattr(obj, "dims", ())
         raise ToolError(f"{handle!r} is not a single series (dims {tuple(dims)}); select a "
@@ -277,9 +283,10 @@ def _span(da: xr.DataArray, axis: Axis) -> str:
 
 
 def _cv_defined(ews: EarlyWarnings) -> bool:
-    """True when the rolling mean of the series keeps one sign (cv = std / mean)."""
-    mean = ews.state["state"].rolling(ews.window_points).mean().dropna()
-    return bool((mean > 0).all() or (mean < 0).all())
+    """True when the rolling mean stays at least twice the rolling standard deviation away
+    from zero (|cv| <= 0.5): cv means nothing for anomalies, whose mean is near zero."""
+    cv = ews.indicators["cv"].dropna()
+    return bool(cv.size and (cv.abs() <= 0.5).all())
 
 
 def _plot(ctx: ToolContext, da: xr.DataArray, axis: Axis, ews: EarlyWarnings,
