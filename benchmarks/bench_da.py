@@ -13,13 +13,16 @@ needs, the RMS error of the analysis mean; its rmse_a is checked to be bit-ident
 full run's. Runs are interleaved (ours, lean, as shipped, the order rotating each repetition),
 five repetitions with seeds 0-4 (ours) and 3000-3004 (DAPPER); figures are medians and
 ratios are ours / DAPPER's medians. Then the PF's divergences over 10 seeds at its defaults
-(ours) and at DAPPER's tuned settings, and the sweep's speed-up on 1 vs 2 Dask workers.
+(ours) and at DAPPER's tuned settings, the wall time per cycle of EnSF and LETKF on Bao et
+al. (2024)'s arctan-observed Lorenz-96 at 100 and 1,000 variables (CPU, and CUDA where
+present), and the sweep's speed-up on 1 vs 2 Dask workers.
 
 DAPPER runs in its own venv as a worker process (``DAPPER_PYTHON``, default
 /work/dapper-venv/bin/python); without it those columns say why::
 
     python3 -m venv /work/dapper-venv && /work/dapper-venv/bin/pip install dapper==1.7.1
-    .venv/bin/python benchmarks/bench_da.py [--only PF] [--no-divergences] [--no-sweep]
+    .venv/bin/python benchmarks/bench_da.py [--only PF] [--no-divergences] [--no-ensf]
+        [--no-sweep]
 """
 
 from __future__ import annotations
@@ -57,6 +60,14 @@ CASES = {
     "PF N=100 (L63)": ({"method": "pf", "N": 100, **PF_SETUP},
                        L63, "da.PartFilt(N=100, reg=2.4, NER=0.3)", 0.38, 0.5),
 }
+# Bao et al. (2024)'s set-up (every variable observed through arctan, sigma 0.05, every 10
+# steps of 0.01; cold start) and the LETKF tuned on it (infl 1.1, loc_rad 2: 0.05 on 2 of 3
+# seeds at 40 variables, where the default infl 1, loc_rad 4 never converges)
+ENSF_SETUP = {"system": "lorenz96", "dt": 0.01, "dko": 10, "obs_operator": "arctan",
+              "obs_var": 0.05**2, "cold_start": True, "N": 20, "burn_in": 0.0}
+ENSF_VS_LETKF = {"EnSF": {"method": "ensf", "sde_steps": 200, "eps_a": 0.1, "eps_b": 0.025},
+                 "LETKF": {"method": "letkf", "infl": 1.1, "loc_rad": 2.0}}
+ENSF_CYCLES = 20
 PF_DIVERGED = 1.0  # rmse_a above this (2.6x DAPPER's tuned 0.38, 20 x its seed spread)
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -221,6 +232,26 @@ def pf_divergences(dapper: Dapper, seeds: range = range(10)) -> None:
               + ", ".join(f"{r:.3f}" for r in theirs))
 
 
+def ensf_vs_letkf(dims: tuple[int, ...] = (100, 1000)) -> None:
+    """Wall time per cycle (ms) of EnSF and LETKF, ``ENSF_CYCLES`` cycles per run after a run
+    that traces the graphs; 3 runs each, interleaved; CPU and CUDA where present."""
+    devices = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+    print(f"\nEnSF vs LETKF, wall ms per cycle (median of 3 interleaved runs of {ENSF_CYCLES} "
+          "cycles; arctan obs, N 20, EnSF 200 SDE steps)")
+    for device, dim in ((d, n) for d in devices for n in dims):
+        runs: dict[str, list[float]] = {name: [] for name in ENSF_VS_LETKF}
+        for rep in range(4):  # the first run of each traces its graphs and is not counted
+            for name, method in ENSF_VS_LETKF.items():
+                outcome = run_twin(TwinInput(**ENSF_SETUP, **method, Ko=ENSF_CYCLES, seed=rep,
+                                             system_params={"N": dim}, device=device))
+                if rep:
+                    runs[name].append(1000 * outcome.wall_s / ENSF_CYCLES)
+        medians = {name: statistics.median(times) for name, times in runs.items()}
+        print(f"  {device:4s} {dim:5d} variables: " + ", ".join(
+            f"{name} {medians[name]:.1f} ({', '.join(f'{t:.1f}' for t in runs[name])})"
+            for name in runs) + f"; EnSF / LETKF {medians['EnSF'] / medians['LETKF']:.1f}")
+
+
 def sweep_seconds(n_workers: int, args: SweepInput) -> float:
     """Wall time of the sweep on a warmed-up LocalCluster of ``n_workers`` processes."""
     with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
@@ -247,6 +278,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="cases whose name contains this (e.g. PF)")
     parser.add_argument("--no-sweep", action="store_true", help="skip the Dask sweep")
     parser.add_argument("--no-divergences", action="store_true", help="skip the 10-seed PF runs")
+    parser.add_argument("--no-ensf", action="store_true", help="skip EnSF vs LETKF")
     options = parser.parse_args()
     dapper = Dapper(os.environ.get("DAPPER_PYTHON", "/work/dapper-venv/bin/python"))
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, GPU: {torch.cuda.is_available()}, "
@@ -258,6 +290,8 @@ def main() -> None:
             pf_divergences(dapper)
     finally:
         dapper.close()
+    if not options.no_ensf:
+        ensf_vs_letkf()
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if options.no_sweep:
         return
