@@ -144,12 +144,14 @@ def test_an_anomaly_series_has_no_cv_and_a_member_of_a_simulation_is_a_series(
 def test_bad_inputs_are_one_line_errors(ctx: ToolContext) -> None:
     simulate_ricker.run({"tmax": 200}, ctx)
     ctx.store["field"] = xr.DataArray(np.ones((50, 3)), dims=("time", "site"))
+    ctx.store["long"] = xr.DataArray(np.ones(5000), dims="time", coords={"time": np.arange(5000)})
     cases = [({"handle": "ricker", "transition": 5000}, "outside"),
              ({"handle": "ricker", "transition": 150, "transition_fraction": 0.5},
               "not both"),
              ({"handle": "field"}, "not a single series"),
              ({"handle": "ricker", "transition": 20, "window": 0.2}, "at least 10"),
-             ({"handle": "ricker", "step_kyr": 0.1}, "paleo records only")]
+             ({"handle": "ricker", "step_kyr": 0.1}, "paleo records only"),
+             ({"handle": "long", "n_surrogates": 2000}, "lower n_surrogates")]
     for args, says in cases:
         with pytest.raises(ToolError, match=says) as err:
             early_warning.run(args, ctx)

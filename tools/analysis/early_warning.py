@@ -44,6 +44,10 @@ INDICATORS = {"variance": "variance", "cv": "coefficient of variation",
               "ac1": "lag-1 autocorrelation", "skew": "skewness"}
 """ewstools' indicator columns and what they are."""
 
+MAX_POINTS = 5_000_000
+"""Most points x (surrogates + 1) one call may put through the rolling indicators (about
+0.06 ms each, so about five minutes)."""
+
 
 @dataclass(frozen=True)
 class Axis:
@@ -222,6 +226,11 @@ def early_warning(args: EarlyWarningInput, ctx: ToolContext) -> EarlyWarningResu
         raise ToolError(f"the rolling window holds {int(args.window * n_pre)} of the {n_pre} "
                         "values before the transition; it needs at least 10: raise window or "
                         "move the transition later")
+    if n_pre * (args.n_surrogates + 1) > MAX_POINTS:
+        raise ToolError(f"{args.n_surrogates} surrogates of {n_pre} points is "
+                        f"{n_pre * (args.n_surrogates + 1):,} rolling windows, over the limit "
+                        f"of {MAX_POINTS:,} (minutes of work): lower n_surrogates, or take "
+                        "annual means or a coarser step_kyr first")
     series = pd.Series(da.values.astype(float), index=pd.Index(axis.forward, name="time"))
     ews = early_warnings(series, cut, args.detrend, args.span, args.bandwidth, args.window,
                          args.n_surrogates, args.seed)
