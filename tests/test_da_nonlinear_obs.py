@@ -16,7 +16,8 @@ from climcopilot.tools.base import ToolContext, ToolError
 from climcopilot.tools.da import forecast
 from climcopilot.tools.da.inputs import TwinInput
 from climcopilot.tools.da.operators import build_obs, callable_obs
-from climcopilot.tools.da.twin import run_twin
+from climcopilot.tools.da.twin import build_setup, run_twin, simulate_truth
+from climcopilot.tools.da.variational import Var3D
 from climcopilot.tools.registry import get_tool
 
 f64 = torch.float64
@@ -143,3 +144,21 @@ def test_a_plugin_operator_is_assimilated(plugin_site):
 def test_bad_operators_are_one_line_errors(plugin_site, args, match):
     with pytest.raises(ToolError, match=match):
         run_twin(TwinInput(**{**ARCTAN_TWIN, "Ko": 3, **args}))
+
+
+def test_3dvar_linearises_arctan_about_its_forecast():
+    # one cycle: x_a = x_f + K (y - arctan(x_f)), K = B H^T (H B H^T + R)^-1 with
+    # H = diag(1 / (1 + x_f^2)) at the observed sites, written here with NumPy
+    args = TwinInput(**{**ARCTAN_TWIN, "Ko": 1, "method": "3dvar", "xB": 0.1,
+                        "obs_sites": "every_other"})
+    setup = build_setup(args)
+    gen = torch.Generator().manual_seed(0)
+    _, yy = simulate_truth(setup, gen)
+    trace = Var3D(xB=0.1).assimilate(setup, yy, gen)
+    x_f, y = trace.mean_f[0].numpy(), yy[0].numpy()
+    B, sites = 0.1 * setup.clim.cov.numpy(), np.arange(0, 40, 2)
+    H = np.zeros((20, 40))
+    H[np.arange(20), sites] = 1.0 / (1.0 + x_f[sites] ** 2)
+    K = B @ H.T @ np.linalg.inv(H @ B @ H.T + 0.01 * np.eye(20))
+    np.testing.assert_allclose(trace.mean_a[0].numpy(), x_f + K @ (y - np.arctan(x_f[sites])),
+                               rtol=1e-10, atol=1e-12)
