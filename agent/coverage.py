@@ -32,6 +32,8 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _period_applied(period: Period, calls: list[tuple[str, dict, dict]]) -> bool:
+    if period.last is not None:
+        return any(_same(args.get("last_years"), period.last) for _, args, _ in calls)
     for _, args, _ in calls:
         years = args.get("years")
         if isinstance(years, list) and all(y in years for y in (period.start, period.end)

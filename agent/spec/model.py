@@ -9,12 +9,15 @@ from pydantic import BaseModel, Field
 
 class Period(BaseModel):
     """Years ``start`` to ``end`` inclusive (None: from the start, or to the end, of the
-    data)."""
+    data); or the ``last`` N calendar years the data have ('the past 30 years')."""
 
     start: int | None = None
     end: int | None = None
+    last: int | None = None
 
     def label(self) -> str:
+        if self.last is not None:
+            return f"the last {self.last} years"
         if self.start is None:
             return f"to {self.end}"
         return f"{self.start}-{self.end}" if self.end is not None else f"{self.start} on"

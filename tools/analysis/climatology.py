@@ -145,6 +145,8 @@ class SubsetInput(BaseModel):
     start: str | int | None = Field(None, description="first year ('1980') or month "
                                     "('1980-06') kept; with a season, the first season year")
     end: str | int | None = Field(None, description="last year or month kept (inclusive)")
+    last_years: int | None = Field(None, ge=1, description="instead of start/end: the last N "
+                                   "calendar years the data have ('the past 30 years')")
     season: Annotated[str | list[int] | None, aliased(SEASONS)] = Field(
         None, description="months kept: initials ('JJAS', 'DJF', 'NDJFM', 'MAM'), a named "
         "season ('boreal winter', 'june-september'), a month ('July') or consecutive month "
@@ -181,6 +183,8 @@ def subset(args: SubsetInput, ctx: ToolContext) -> SubsetResult:
     if da.dims != (along(da),):
         raise ToolError(f"{args.handle!r} must be a series (one dim); reduce a field first "
                         "(e.g. analysis.regional_mean)")
+    if args.last_years is not None:
+        args = _from_last_years(da, args)
     calendar_args = (args.start, args.end, args.season)
     age_args = (args.oldest_ka, args.youngest_ka)
     if all(a is None for a in (*calendar_args, *age_args)):
@@ -221,6 +225,17 @@ def subset(args: SubsetInput, ctx: ToolContext) -> SubsetResult:
 
 def _tag(age: float | None) -> str:
     return "all" if age is None else f"{age:g}".replace(".", "p")
+
+
+def _from_last_years(da: xr.DataArray, args: SubsetInput) -> SubsetInput:
+    """``args`` with ``last_years`` N turned into a start: the data's last calendar year
+    minus N - 1 (a ToolError with start/end, or for a paleo record)."""
+    if args.start is not None or args.end is not None:
+        raise ToolError("give either last_years or start/end, not both")
+    if is_age_series(da):
+        raise calendar_only(args.handle, "last_years")
+    last = int(month_year(da["time"])[1].max())
+    return args.model_copy(update={"start": last - args.last_years + 1, "last_years": None})
 
 
 def _calendar_subset(da: xr.DataArray, args: SubsetInput

@@ -37,9 +37,12 @@ def settings_used(steps: list[Step]) -> list[str]:
         result = step.result or {}
         if tool == "analysis.subset":
             start, end = args.get("start", result.get("start")), args.get("end", result.get("end"))
-            if result.get("short"):  # the data cover only part of the period asked
+            if result.get("short") or "last_years" in args:  # the years the data gave
                 start, end = result.get("start"), result.get("end")
-            span = f"{start} to {end}" if "start" in args or "end" in args else "all years"
+            span = (f"{start} to {end}" if {"start", "end", "last_years"} & set(args)
+                    else "all years")
+            if "last_years" in args:
+                span += f" (the last {args['last_years']} years of the data)"
             season = args.get("season")
             said.append(f"{span}" + (f", {season}" + (" means per year" if args.get(
                 "seasonal_mean") else " months") if season else ""))

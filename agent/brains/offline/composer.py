@@ -63,10 +63,10 @@ class Composer:
             if key in PALEO:
                 self.not_applied[f"period {spec.periods[0].label()}"] = (
                     f"{name} is dated in ka BP, not calendar years")
-            else:
+            elif spec.periods[0].last is None or not self.after_align:  # a pair: see below
                 period = spec.periods[0]
-                cut.update({k: v for k, v in (("start", period.start), ("end", period.end))
-                            if v is not None})
+                cut.update({k: v for k, v in (("start", period.start), ("end", period.end),
+                                              ("last_years", period.last)) if v is not None})
         if spec.season:
             if FREQUENCY[key] != "monthly":
                 self.not_applied[f"season {spec.season}"] = (
@@ -168,6 +168,12 @@ class Composer:
         self.add("align", "analysis.align", {"a": first, "b": second},
                  "Put both on a common time axis over their overlap.")
         pair = [ref("align", 0), ref("align", 1)]
+        last = spec.periods[0].last if len(spec.periods) == 1 else None
+        if last is not None:  # the last years of the common period, the same for both
+            pair = [ref(self.add(f"last_{label}", "analysis.subset",
+                                 {"handle": handle, "last_years": last},
+                                 f"Cut it to the last {last} years of the common period."))
+                    for label, handle in (("a", pair[0]), ("b", pair[1]))]
         for transform in [t for t in spec.transforms if t in AFTER_ALIGN]:
             pair = [self.transform(transform, key, label, handle)
                     for key, label, handle in ((a, "a2", pair[0]), (b, "b2", pair[1]))]
@@ -199,7 +205,10 @@ class Composer:
             arguments["level"] = 500
         if spec.region:
             arguments["region"] = spec.region
-        if len(spec.periods) == 1:
+        if len(spec.periods) == 1 and spec.periods[0].last is not None:
+            self.not_applied[f"period {spec.periods[0].label()}"] = (
+                "a field is cut by years: name them (e.g. 1991-2020)")
+        elif len(spec.periods) == 1:
             period = spec.periods[0]
             arguments.update({k: str(v) for k, v in (("start", period.start),
                                                       ("end", period.end)) if v is not None})
