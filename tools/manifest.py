@@ -38,10 +38,13 @@ BUILTIN_MODULES = (
     "climcopilot.tools.analysis.eof",
     "climcopilot.tools.analysis.spectrum",
     "climcopilot.tools.analysis.comparison",
+    "climcopilot.tools.analysis.early_warning",
+    "climcopilot.tools.analysis.ricker",
     "climcopilot.tools.viz.maps",
     "climcopilot.tools.da.tools",
     "climcopilot.tools.causal.tools",
     "climcopilot.tools.emulators.tools",
+    "climcopilot.tools.emulators.extremes",
 )
 """The modules whose module-level :class:`~climcopilot.tools.base.Tool` objects are the
 built-in tools (a test checks the list against the modules that define tools)."""

@@ -36,7 +36,10 @@ else:  # pragma: no cover
 
 ENTRY_POINT_GROUP = "climcopilot.tools"
 MODEL_GROUP = "climcopilot.models"
-GROUPS = (ENTRY_POINT_GROUP, MODEL_GROUP)
+OBS_OPERATOR_GROUP = "climcopilot.obs_operators"
+"""Plugin observation operators for the DA tools: name -> a callable mapping states
+(..., dim) to observations (..., n_obs) with differentiable torch operations."""
+GROUPS = (ENTRY_POINT_GROUP, MODEL_GROUP, OBS_OPERATOR_GROUP)
 PLUGIN_PATHS_ENV = "CLIMCOPILOT_PLUGIN_PATHS"
 
 

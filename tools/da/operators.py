@@ -10,11 +10,7 @@ import torch
 from torch import Tensor
 
 from climcopilot.tools.base import ToolError
-from climcopilot.tools.plugins import one_line, plugin_points
-
-OBS_OPERATOR_GROUP = "climcopilot.obs_operators"
-"""Entry-point group of plugin operators: name -> a callable mapping states (..., dim) to
-observations (..., n_obs) with differentiable torch operations."""
+from climcopilot.tools.plugins import OBS_OPERATOR_GROUP, one_line, plugin_points
 
 
 @dataclass(frozen=True)
