@@ -131,6 +131,12 @@ def unapplied(spec: QuestionSpec, steps: list[Step],
             if not {f"{m}_{value}" for m in ("mean", "std", "variance")} & produced \
                     and not _has(calls, key, value):
                 missing.append((f"component {value}", "no step reported it alone"))
+        elif key == "ages":  # a paleo record cut to oldest..youngest ka BP
+            if not (_has(calls, "oldest_ka", value[0]) and _has(calls, "youngest_ka", value[1])):
+                missing.append((f"ages {value[0]:g}-{value[1]:g} ka BP", "no step cut to them"))
+        elif key == "scored_cycles":  # the run ends at the last cycle, scored from the first
+            if not (_has(calls, "Ko", value[1] + 1) and any("burn_in" in a for _, a, _ in calls)):
+                missing.append((f"cycles {value[0]} to {value[1]}", "no step scored them"))
         elif not _has(calls, key, value):
             missing.append((f"{key} = {value}", "no step ran with it"))
     for key, value in spec.system_params.items():

@@ -84,6 +84,28 @@ COMPOSED = [
     ("Which year had the highest Niño-3.4 anomaly?",
      ["data.open_series", "analysis.extremes", "viz.line_plot"],
      {"analysis.extremes": {"annual": True}}),
+    ("Do early-warning signals precede the collapse of the harvested Ricker model (seed 0, "
+     "1000 steps, harvesting ramped from F = 0 to 2.7, transition at step 860, Lowess span 0.2, "
+     "rolling window 0.5)? Give the Kendall tau of variance and lag-1 autocorrelation.",
+     ["analysis.simulate_ricker", "analysis.early_warning"],
+     {"analysis.simulate_ricker": {"tmax": 1000, "seed": 0, "F_start": 0, "F_end": 2.7},
+      "analysis.early_warning": {"transition": 860, "detrend": "lowess", "span": 0.2,
+                                 "window": 0.5}}),
+    ("Is there critical slowing down in the EPICA Dome C deuterium record before the last "
+     "deglaciation? Use 70-10 ka BP, the transition at 18 ka BP, a Gaussian detrending "
+     "bandwidth 0.2.", ["data.open_series", "analysis.subset", "analysis.early_warning"],
+     {"analysis.subset": {"oldest_ka": 70, "youngest_ka": 10},
+      "analysis.early_warning": {"transition": 18, "detrend": "gaussian", "bandwidth": 0.2}}),
+    ("What is the analysis RMSE of the EnSF with 20 members on Lorenz-96 with 100 variables "
+     "observed through arctan with error standard deviation 0.05 every 10 steps of 0.01, over "
+     "cycles 100 to 149, starting from the climatology?", ["da.twin_experiment"],
+     {"da.twin_experiment": {"method": "ensf", "obs_operator": "arctan", "N": 20, "dt": 0.01,
+                             "dko": 10, "Ko": 150, "burn_in": 10.0, "obs_var": 0.0025,
+                             "cold_start": True, "system_params": {"N": 100}}}),
+    ("With a perfect Lorenz-96 ensemble (no initial perturbation), how well does the power "
+     "mean of the members predict exceedances of the local 95th percentile 2 MTU ahead?",
+     ["emulators.extreme_forecast"],
+     {"emulators.extreme_forecast": {"system": "lorenz96", "ic_noise": 0.0, "lead": 2}}),
     ("soi acf lag 3", ["data.open_series", "analysis.autocorrelation", "viz.line_plot"],
      {"analysis.autocorrelation": {"lag": 3}}),
     ("How well does the first principal component of Pacific winter SST track Niño-3?",

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from climcopilot.agent.spec.model import Period
-from climcopilot.agent.spec.names import find_terms
+from climcopilot.agent.spec.names import find_terms, first
 
 YEAR = r"(\d{4})"
 UNIT_AFTER = (r"(?!\s*(?:cycles?|members?|steps?|particles?|samples?|variables?|points?|km|m\b|"
@@ -195,6 +195,8 @@ EXPERIMENT = {
                rf"(?<![\w-])(?:obs )?var(?:iance)?\s*=?\s*{NUMBER}(?![\w.])",
     "Ko": rf"(?<!window of ){NUMBER} (?:observation |assimilation |analysis )?cycles|"
           rf"\bko\s*=\s*{NUMBER}",
+    "dt": rf"\bdt\s*=\s*{NUMBER}|\bsteps? of {NUMBER}(?![\d.]| ?(?:members?|cycles?))|"
+          rf"\btime ?step(?: of| =|:)?\s*{NUMBER}",
     "lag": rf"window (?:length )?of {NUMBER} (?:observation |assimilation )?cycles|"
            rf"{NUMBER}[- ]cycle window",
     "tau_max": rf"\btau_?max{IS}{NUMBER}|(?:up to|maximum lag of|max(?:imum)? lag)\s*"
@@ -275,14 +277,91 @@ def settings(text: str, has_methods: bool) -> tuple[dict[str, Any], dict[str, fl
         experiment["mode"] = "pairwise"
     if re.search(r"\bpcmci\+|\bpcmciplus\b|\bpcmci plus\b", text):
         experiment["method"] = "pcmciplus"
-    std = _first_number(rf"(?:observation|obs) error (?:standard deviation|std|sigma){IS}"
+    std = _first_number(rf"(?:observation |obs )?error (?:standard deviation|std|sigma){IS}"
                         rf"{NUMBER}|\bsigma_obs{IS}{NUMBER}", text)
     if std is not None and "obs_var" not in experiment:
         experiment["obs_var"] = round(float(std) ** 2, 12)
+    scored = re.search(r"\bcycles? (\d+) (?:to|-|through|until) (\d+)\b", text)
+    if scored:  # "over cycles 100 to 149": scored from cycle 100, 150 cycles in all
+        experiment["scored_cycles"] = [int(scored.group(1)), int(scored.group(2))]
+    if re.search(r"\bstart\w* (?:from|at) (?:the )?climatolog|\bcold[- ]start|\bknowing "
+                 r"nothing (?:of|about) the truth", text):
+        experiment["cold_start"] = True
+    operator = first(text, "obs_operator")
+    if operator is not None:
+        experiment["obs_operator"] = operator
     component = COMPONENT.search(text)
     if component:
         experiment["component"] = next(g for g in component.groups() if g is not None)
     return experiment, model
+
+
+EWS = {
+    "transition": rf"transition (?:at|is at|near)(?: step| time| year)?\s*{NUMBER}|"
+                  rf"\b(\d{{4}}) (?:climate |regime )?(?:shift|transition|collapse|tipping)",
+    "span": rf"(?:lowess|loess) span{IS}{NUMBER}|\bspan{IS}{NUMBER}",
+    "bandwidth": rf"bandwidth{IS}{NUMBER}",
+    "window": rf"rolling window{IS}{NUMBER}|\bwindow (?:of |length |fraction )?{NUMBER}",
+    "tmax": rf"{NUMBER} (?:time )?steps|\btmax\s*=\s*{NUMBER}",
+    "seed": rf"\bseed{IS}{NUMBER}",
+    "r": rf"\br\s*=\s*{NUMBER}", "k": rf"\bk\s*=\s*{NUMBER}", "h": rf"\bh\s*=\s*{NUMBER}",
+}
+"""Settings of an early-warning analysis and of the simulated Ricker map, by argument name."""
+RAMP = re.compile(rf"(?:ramp\w*|harvesting|\bf)\b[^.;]*?\bfrom (?:f\s*=\s*)?{NUMBER} to "
+                  rf"{NUMBER}")
+
+
+def ews_settings(text: str) -> dict[str, Any]:
+    """The settings of an early-warning question (transition, detrending and its span or
+    bandwidth, rolling window) and of the Ricker map it may simulate (steps, the harvesting
+    ramp F_start..F_end, seed, r, k, h)."""
+    found: dict[str, Any] = {}
+    for name, pattern in EWS.items():
+        value = _first_number(pattern, text)
+        if value is not None:
+            found[name] = value
+    detrend = first(text, "detrending")
+    if detrend is not None:
+        found["detrend"] = detrend
+    elif "span" in found or "bandwidth" in found:
+        found["detrend"] = "lowess" if "span" in found else "gaussian"
+    ramp = RAMP.search(text)
+    if ramp:
+        found["F_start"], found["F_end"] = _number(ramp.group(1)), _number(ramp.group(2))
+    return found
+
+
+def ages(text: str) -> tuple[float, float] | None:
+    """(oldest, youngest) ka BP of a range such as '70-10 ka BP' or 'from 130 to 115 ka'."""
+    m = re.search(rf"{NUMBER}\s*(?:-|–|to)\s*{NUMBER}\s*(?:ka|kyr)\b", text)
+    if m is None:
+        return None
+    a, b = float(m.group(1)), float(m.group(2))
+    return max(a, b), min(a, b)
+
+
+EXTREME = {
+    "lead": (None, rf"{NUMBER} ?(?:mtu|model time units?|time units?) ahead|lead(?: time)?"
+                   rf"{IS}{NUMBER}"),
+    "window": (r"\bno (?:event )?window\b|\bat a single time\b",
+               rf"(?:event )?window(?: of| length)?{IS}{NUMBER}"),
+    "ic_noise": (r"\bperfect (?:\w+ )?ensemble|\bno (?:initial )?perturbation",
+                 rf"(?:initial |perturbation |ic )noise{IS}{NUMBER}"),
+    "members": (None, MEMBERS),
+}
+"""Settings of an extreme-forecast question: (words meaning zero, a number's pattern)."""
+
+
+def extreme_settings(text: str) -> dict[str, Any]:
+    """The settings of an extreme-forecast question: the lead and window (MTU), the members'
+    initial noise ('a perfect ensemble (no initial perturbation)': 0), the members."""
+    found: dict[str, Any] = {}
+    for name, (zero, pattern) in EXTREME.items():
+        value = 0.0 if zero is not None and re.search(zero, text) else \
+            _first_number(pattern, text)
+        if value is not None:
+            found[name] = value
+    return found
 
 
 REGIONS = (("southern_hemisphere", r"southern hemisphere|\bsh\b"),

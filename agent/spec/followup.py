@@ -104,6 +104,6 @@ def read_in_context(spec: QuestionSpec, previous: QuestionSpec | None) -> Questi
     anything ('f=0.0001' is a Coriolis parameter, not Lorenz-96's forcing)."""
     if previous is not None and is_follow_up(spec):
         return refine(previous, spec)
-    if _family_of(spec) is None:
+    if _family_of(spec) is None and spec.bifurcation_system is None:
         return spec.model_copy(update={"settings": {}, "system_params": {}})
     return spec

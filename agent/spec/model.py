@@ -66,6 +66,8 @@ class QuestionSpec(BaseModel):
     unsupported: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
     follow_up: bool = False
+    diagnostic: str | None = None  # early_warning, extreme_forecast (tools' own questions)
+    bifurcation_system: str | None = None  # ricker: a simulated system near a fold
 
     @property
     def years(self) -> list[int]:
@@ -75,7 +77,8 @@ class QuestionSpec(BaseModel):
     def names_something(self) -> bool:
         """True when the question names a series, field, system or method the tools know."""
         return bool(self.series or self.fields or self.methods or self.system
-                    or self.causal_system or self.causal_tool)
+                    or self.causal_system or self.causal_tool or self.diagnostic
+                    or self.bifurcation_system)
 
     def subjects(self) -> list[str]:
         """Every key it names: series, fields, system, methods, causal system and tool."""

@@ -67,6 +67,48 @@ def _specific(text: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, in
     return [h for h in hits if h[2] not in drop]
 
 
+RICKER_SETTINGS = ("tmax", "F_start", "F_end", "seed", "r", "k", "h")
+OWN_WORDS = ("a rank correlation (the tools compute Pearson's r)", "a percentile")
+"""What an early-warning or extreme-forecast question says that is its tool's own setting
+(Kendall's tau of the indicators, the local percentile of an exceedance), not a condition."""
+
+
+def _tool_question(spec: QuestionSpec, text: str) -> QuestionSpec:
+    """``spec`` of a question that one tool family answers whole: early-warning signals (of a
+    series or the simulated Ricker map), the Ricker map's fold, or an extreme forecast of a
+    system's ensemble, with that tool's settings; unchanged otherwise."""
+    diagnostic, ricker = first(text, "diagnostic"), first(text, "bifurcation_system")
+    warning = diagnostic == "early_warning" or (ricker is not None and re.search(
+        r"warning|kendall|slowing|precede", text))
+    extreme = spec.system is not None and (
+        diagnostic == "extreme_forecast" or first(text, "aggregation") is not None
+        or re.search(r"\bexceed\w*\b.*\b(?:percentile|quantile)|\bexceedances?\b", text))
+    if not (warning or ricker or extreme):
+        return spec
+    kept = [u for u in spec.unsupported if u not in OWN_WORDS]
+    if extreme and not warning:
+        return spec.model_copy(update={
+            "quantity": "extreme_forecast", "diagnostic": "extreme_forecast",
+            "settings": conditions.extreme_settings(text), "unsupported": kept})
+    found = conditions.ews_settings(text)
+    if not warning:  # the fold of the Ricker map
+        return spec.model_copy(update={
+            "quantity": "fold", "bifurcation_system": ricker, "system_params": {},
+            "settings": {k: v for k, v in found.items() if k in RICKER_SETTINGS},
+            "unsupported": kept})
+    ages = conditions.ages(text)
+    if ages is not None and spec.series:
+        found["ages"] = list(ages)
+    periods = spec.periods
+    if len(periods) == 1 and periods[0].start is not None and periods[0].start == \
+            periods[0].end and "transition" not in found:  # "before the 1976 shift"
+        found["transition"], periods = periods[0].start, []
+    return spec.model_copy(update={
+        "quantity": "early_warning", "diagnostic": "early_warning", "bifurcation_system": ricker,
+        "settings": found, "system_params": {}, "lag": None, "transforms": [],
+        "periods": periods, "unsupported": kept})
+
+
 def read_question(question: str) -> QuestionSpec:
     """The spec of ``question``: every name it uses (in the tools' keys), what it asks, and
     every condition it states."""
@@ -117,7 +159,7 @@ def read_question(question: str) -> QuestionSpec:
     unknown = conditions.unknown_systems(text, [*system_hits, *find_terms(text, "causal_system")])
     problems = [f"no system called {name!r} (the systems: lorenz63, lorenz96, "
                 "lorenz96_two_scale, kuramoto_sivashinsky, kolmogorov)" for name in unknown]
-    return QuestionSpec(
+    return _tool_question(QuestionSpec(
         text=text, generalized=generalized(text, series_hits), quantity=asked, series=series,
         fields=fields, system=system, methods=methods, causal_system=causal_system,
         causal_tool=causal_tool,
@@ -128,4 +170,5 @@ def read_question(question: str) -> QuestionSpec:
         transforms=transforms if kind in ("data", None) else [], lag=lag,
         per=conditions.per(text), window_unit=window_unit, extreme=conditions.extreme(text),
         settings=experiment,
-        system_params=model, unsupported=conditions.unsupported(text), problems=problems)
+        system_params=model, unsupported=conditions.unsupported(text), problems=problems),
+        text)

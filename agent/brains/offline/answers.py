@@ -163,6 +163,30 @@ def headline(spec: QuestionSpec, results: Results) -> str:
         system = term_label("dynamical_system", spec.system or "")
         return f"{system}: long-run " + ", ".join(
             f"{n.replace('_', ' of ')} **{quantity_of(stat, n)}**" for n in shown) + "."
+    if q == "early_warning":
+        indicators = (("variance", "variance"), ("cv", "coefficient of variation"),
+                      ("ac1", "lag-1 autocorrelation"), ("skew", "skewness"))
+        shown = [f"{said} **{number(values[f'tau_{k}'], 3)}**"
+                 + (f" (p = {number(values[f'p_{k}'], 2)})" if f"p_{k}" in values else "")
+                 for k, said in indicators if f"tau_{k}" in values]
+        return ("Kendall tau of the rolling indicators up to the transition: "
+                + ", ".join(shown) + f" ({stat.get('summary', '')}).")
+    if q == "fold":
+        ricker = results.get("ricker", {})
+        fold = ricker.get("values", {})
+        if "F_fold" not in fold:
+            return ricker.get("summary", "")
+        crossing = (f"; the ramp crosses it at step **{number(fold['t_fold'], 4)}**"
+                    if "t_fold" in fold else "; the ramp does not reach it")
+        return (f"The upper equilibrium of the Ricker map is lost in a fold at harvesting rate "
+                f"**F = {number(fold['F_fold'], 4)}**{crossing}.")
+    if q == "extreme_forecast":
+        tags = sorted(k.removeprefix("auc_mean_") for k in values if k.startswith("auc_mean_"))
+        parts = [f"q = {float(t[1:].replace('_', '.')) / 100:g}: AUC of the mean "
+                 f"**{number(values[f'auc_mean_{t}'], 3)}**, of the power mean (p = "
+                 f"{number(values[f'p_{t}'])}) **{number(values[f'auc_power_{t}'], 3)}**, "
+                 f"event rate {number(values[f'event_rate_{t}'], 3)}" for t in tags]
+        return "Exceedance forecasts on the test starts: " + "; ".join(parts) + "."
     if q == "analysis_rmse":
         return (f"The time-mean analysis RMSE is **{quantity_of(stat, 'rmse_a')}** "
                 f"({stat.get('summary', '')}).")

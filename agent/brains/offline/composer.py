@@ -252,11 +252,21 @@ class Composer:
         spec = self.spec
         system = spec.system or "lorenz96"
         settings = {k: v for k, v in spec.settings.items() if k != "component"}
+        scored = settings.pop("scored_cycles", None)
+        if scored is not None:  # cycles first..last: the run ends there, scored from first
+            settings.setdefault("Ko", scored[1] + 1)
+            if "dt" in settings:
+                settings["burn_in"] = round(scored[0] * settings.get("dko", 1) * settings["dt"],
+                                            12)
+            else:
+                self.not_applied[f"cycles {scored[0]} to {scored[1]}"] = (
+                    "the burn-in is in model time: state the time step (dt)")
         common = {"system": system,
                   **({"system_params": spec.system_params} if spec.system_params else {}),
                   **{k: settings.get(k, DA_DEFAULTS[k]) for k in ("Ko", "dko", "obs_var",
                                                                   "xB")},
-                  **({"obs_sites": settings["obs_sites"]} if "obs_sites" in settings else {})}
+                  **{k: settings[k] for k in ("obs_sites", "dt", "burn_in", "obs_operator",
+                                              "cold_start") if k in settings}}
         if spec.quantity == "method_comparison" and len(spec.methods) >= 2:
             self.add("stat", "da.sweep", {
                 **common, "methods": spec.methods, "Ns": [settings.get("N", 40)],
@@ -282,6 +292,45 @@ class Composer:
                  f"Run one {method} twin experiment with the stated set-up and report its "
                  "analysis RMSE.")
 
+    # -- tipping points ----------------------------------------------------------------------
+    def ricker(self) -> dict[str, Any]:
+        """Simulate the Ricker map with its harvesting ramp (the question's settings)."""
+        args = {k: v for k, v in self.spec.settings.items()
+                if k in ("tmax", "F_start", "F_end", "seed", "r", "k", "h")}
+        self.add("ricker", "analysis.simulate_ricker", args,
+                 "Simulate the harvested Ricker map with the harvesting ramped through its "
+                 "fold (and find the fold from the noise-free map).")
+        return ref("ricker", 0)
+
+    def early_warning(self) -> None:
+        """Early-warning signals before a transition: of the simulated Ricker map, or of a
+        series (a paleo record cut to the ages the question names)."""
+        spec = self.spec
+        ews = {k: v for k, v in spec.settings.items()
+               if k in ("transition", "detrend", "span", "bandwidth", "window")}
+        if spec.bifurcation_system:
+            handle = self.ricker()
+        else:
+            key = spec.series[0]
+            handle = ref(self.add("open_a", "data.open_series", {"name": key},
+                                  f"Open {term_label('series', key)} from the bundled data."))
+            if "ages" in spec.settings and key in PALEO:
+                oldest, youngest = spec.settings["ages"]
+                handle = ref(self.add("subset_a", "analysis.subset",
+                                      {"handle": handle, "oldest_ka": oldest,
+                                       "youngest_ka": youngest},
+                                      f"Cut it to {oldest:g}-{youngest:g} ka BP."))
+            elif len(spec.periods) == 1 and key not in PALEO:
+                period = spec.periods[0]
+                cut = {k: v for k, v in (("start", period.start), ("end", period.end),
+                                         ("last_years", period.last)) if v is not None}
+                handle = ref(self.add("subset_a", "analysis.subset", {"handle": handle, **cut},
+                                      f"Cut it to {period.label()}."))
+        self.add("stat", "analysis.early_warning", {"handle": handle, **ews},
+                 "Detrend it, then trend the rolling variance, coefficient of variation, lag-1 "
+                 "autocorrelation and skewness up to the transition (Kendall tau), against "
+                 "phase-randomised surrogates.")
+
     # -- the plan ----------------------------------------------------------------------------
     def plan(self) -> Plan | None:
         """The composed plan, or None when composition does not cover this question (a
@@ -302,6 +351,16 @@ class Composer:
             self.system_run()
         elif quantity in DA_QUANTITIES:
             self.assimilation()
+        elif quantity == "early_warning" and (spec.series or spec.bifurcation_system):
+            self.early_warning()
+        elif quantity == "fold" and spec.bifurcation_system:
+            self.ricker()
+        elif quantity == "extreme_forecast" and spec.system:
+            self.add("stat", "emulators.extreme_forecast",
+                     {"system": spec.system, **spec.system_params, **spec.settings},
+                     f"Forecast {term_label('dynamical_system', spec.system)} with an ensemble "
+                     "from perturbed starts and score the mean and the power mean of the "
+                     "members as predictors of local-quantile exceedances.")
         else:
             return None
         for condition in spec.unsupported:
