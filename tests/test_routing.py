@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from climcopilot.agent.brains.offline import OfflineBrain
+from climcopilot.agent.brains.offline.composer import compose
 from climcopilot.agent.brains.offline.plans import Plan
 from climcopilot.agent.errors import BrainError
 from climcopilot.agent.spec import read_in_context, read_question
@@ -141,6 +142,25 @@ def test_composed_plans_carry_every_condition(question: str, tools: list[str],
         assert any(t == tool and all(a.get(k) == v for k, v in wanted.items())
                    for t, a in calls(plan)), (tool, wanted, calls(plan))
     assert plan.not_applied == {}
+
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("Compare the variance of the SOI before and after 1976.", ["period to 1975",
+                                                                "period 1976 on"]),
+    ("Which month has the largest Niño-3 variance?", ["a seasonal cycle of the variance"]),
+    ("How often is Niño-3.4 above 1 °C?", ["a condition on the data's own values"]),
+])
+def test_conditions_the_plan_cannot_apply_are_named(question: str, named: list[str]) -> None:
+    # each would otherwise be answered as a different question (the whole record, the mean
+    # seasonal cycle, every month) and look complete
+    from climcopilot.agent.coverage import unapplied
+
+    spec = read_question(question)
+    plan = compose(spec)
+    reasons = [*(plan.not_applied if plan else {}), *spec.unsupported,
+               *(unapplied(spec, []) if plan else [])]
+    for condition in named:
+        assert any(r.startswith(condition) for r in reasons), (condition, reasons)
 
 
 def test_a_condition_that_cannot_apply_is_named_not_dropped() -> None:

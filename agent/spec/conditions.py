@@ -23,6 +23,7 @@ DECADE = re.compile(r"\b(?:the )?(1[6-9]\d0|20\d0)s\b")
 CENTURY = re.compile(r"\b(?:the )?(19|20|21)(?:th|st) century\b")
 SINCE = re.compile(rf"\b(?:since|from|after|starting in|beginning in) {YEAR}(?!\d|s){UNIT_AFTER}")
 BEFORE = re.compile(rf"\b(?:before|until|up to|prior to) {YEAR}(?!\d|s){UNIT_AFTER}")
+BOTH_SIDES = re.compile(rf"\bbefore and after (?:the )?{YEAR}(?!\d|s)")
 SINGLE = re.compile(rf"\b(?:in|of|for|during) {YEAR}(?![\d-]|s){UNIT_AFTER}")
 COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
@@ -57,6 +58,10 @@ def periods(text: str) -> list[Period]:
         if free(m):
             century = int(m.group(1))
             keep(m, Period(start=(century - 1) * 100 + 1, end=century * 100))
+    for m in BOTH_SIDES.finditer(text):  # two periods: up to the year before, and from it
+        year = int(m.group(1))
+        keep(m, Period(end=year - 1))
+        found.append((m.start() + 1, Period(start=year)))
     for m in LAST.finditer(text):
         count = m.group(1) or "1"
         unit = m.group(2) or m.group(3)
@@ -224,7 +229,7 @@ SIZE = re.compile(rf"{NUMBER}[- ](?:variables?|sites?|grid points|dimensions?)|"
 BARE_N = re.compile(rf"\bn\s*=\s*{NUMBER}")
 OBSERVED = re.compile(r"\bonly (x|y|z)(?:,? and (x|y|z))? (?:is |are )?observed|"
                       r"\bobserv\w* only (x|y|z)(?:,? and (x|y|z))?\b")
-COMPONENT = re.compile(r"\b(?:of|in|for) (x|y|z)\b(?! ?=)|\b(x|y|z)[- ]component\b|"
+COMPONENT = re.compile(r"\b(?:of|in|for) (x|y|z)\b(?! ?=)|\b(x|y|z)[- ]component\b|'s (x|y|z)\b|"
                        r"\bvariable (x|y|z)\b|\b(x|y|z) (?:variable|coordinate)\b")
 
 
@@ -405,6 +410,10 @@ UNSUPPORTED = (
      r"\b(?:high|low|band)-?pass filtered", "a spectral filter"),
     (r"\bexclud\w* (?:el nino|la nina|volcanic|enso)", "excluding particular years"),
     (r"\bweighted by\b", "a weighting the question names"),
+    (r"\b(?:which|what) (?:calendar )?months? .*\b(?:variance|variability|standard deviation|"
+     r"std)\b|\b(?:variance|variability|standard deviation) (?:by|per|of each|in each) "
+     r"(?:calendar )?month", "a seasonal cycle of the variance (the tools give the mean "
+     "cycle)"),
     (r"\b(?:recent|last|past) (?:few |several |many )?(?:years|decades)\b",
      "a period without years ('recent decades'): name them, e.g. since 1980"),
     (r"\b(?:during|in) (?:the )?(?:el nino|la nina|enso|warm|cold|positive|negative|strong|"
