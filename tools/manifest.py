@@ -45,6 +45,7 @@ BUILTIN_MODULES = (
     "climcopilot.tools.causal.tools",
     "climcopilot.tools.emulators.tools",
     "climcopilot.tools.emulators.extremes",
+    "climcopilot.tools.emulators.inference",
 )
 """The modules whose module-level :class:`~climcopilot.tools.base.Tool` objects are the
 built-in tools (a test checks the list against the modules that define tools)."""

@@ -33,3 +33,26 @@ POWER_MEAN = Term("power_mean", "aggregation", "power-mean aggregation of ensemb
 """The aggregation ``emulators.extreme_forecast`` compares with the plain mean."""
 
 TERMS = (*TERMS, EXTREME_FORECAST, POWER_MEAN)
+
+PARAMETER_INFERENCE = Term("infer_parameters", "diagnostic",
+                           "recovery of a system's parameters from noisy, sparse observations",
+                           ("parameter estimation", "parameter inference", "infer parameters",
+                            "infer the parameters", "recover the parameters",
+                            "parameter recovery", "estimate the parameters", "calibrate",
+                            "calibration", "model calibration", "differentiable inference",
+                            "inverse problem"))
+"""What people call ``emulators.infer_parameters``'s question."""
+
+INFERENCE_METHODS: tuple[Term, ...] = (
+    Term("gradient", "inference_method", "gradient descent through the differentiable solver",
+         ("gradient descent", "gradient-based", "gradient based", "differentiable solver",
+          "through the solver", "adjoint", "autograd", "l-bfgs", "lbfgs")),
+    Term("eki", "inference_method", "ensemble Kalman inversion",
+         ("ensemble kalman inversion", "ensemble kalman inversions", "es-mda",
+          "ensemble smoother with multiple data assimilation", "gradient-free",
+          "gradient free")),
+)
+"""``emulators.infer_parameters``'s methods (its third, ``both``, is no term: the word is
+too common in questions)."""
+
+TERMS = (*TERMS, PARAMETER_INFERENCE, *INFERENCE_METHODS)
