@@ -11,7 +11,12 @@ import pytest
 import torch
 
 from climcopilot.tools.base import ToolContext, ToolError
-from climcopilot.tools.emulators.inference import es_mda, infer_parameters, laplace_log_std
+from climcopilot.tools.emulators.inference import (
+    es_mda,
+    infer_parameters,
+    joint_closure_tool,
+    laplace_log_std,
+)
 
 
 def run(tmp_path: Path, **arguments):
@@ -92,3 +97,21 @@ def test_bad_input_is_a_one_line_error(tmp_path: Path, arguments: dict, message:
     with pytest.raises(ToolError) as error:
         run(tmp_path, **arguments)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.slow
+def test_joint_closure_online_error_below_the_offline_closure(tmp_path: Path) -> None:
+    # Must show: the closure learned jointly with F through the solver forecasts the
+    # independent two-scale truth better online than the closure trained offline alone.
+    result = joint_closure_tool.run({"seed": 1}, ToolContext(workspace=tmp_path))
+    v = result.values
+    assert v["rmse_joint_mean"] < v["rmse_offline_mean"], result.summary
+    assert abs(v["F_joint"] / v["F_true"] - 1) < 0.02
+    assert result.ok and Path(result.figures[0]).is_file()
+
+
+def test_joint_closure_needs_a_window_within_the_record(tmp_path: Path) -> None:
+    with pytest.raises(ToolError, match="fewer than one window") as error:
+        joint_closure_tool.run({"train_duration": 0.2, "window": 10, "members": 1,
+                                "online_duration": 1.0}, ToolContext(workspace=tmp_path))
+    assert "\n" not in str(error.value)

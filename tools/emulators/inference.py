@@ -21,6 +21,7 @@ Both use the same log-normal prior (median ``initial``, std ``PRIOR_STD`` in log
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time
@@ -35,11 +36,13 @@ from pydantic import Field, model_validator
 from torch import Tensor
 
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
-from climcopilot.tools.emulators.inputs import SystemSpec, WorkLimits
-from climcopilot.tools.emulators.limits import check_work, step_count
+from climcopilot.tools.emulators.hybrid import Closure, fit_closure, subgrid_tendency
+from climcopilot.tools.emulators.inputs import HybridInput, SystemSpec, WorkLimits
+from climcopilot.tools.emulators.limits import check_training, check_work, step_count
 from climcopilot.tools.emulators.simulate import simulate_states
 from climcopilot.tools.emulators.systems import (
     DynamicalSystem,
+    Lorenz96,
     Lorenz96TwoScale,
     cpu_threads,
     resolve_device,
@@ -555,3 +558,199 @@ def plot_inference(ctx: ToolContext, estimates: dict[str, Estimate], names: tupl
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return save_figure(fig, ctx.figure_path("emulators_infer_parameters"))
+
+
+@dataclass
+class JointClosureOutcome:
+    """The offline closure and the jointly learned one (with its forcing F), and their online
+    forecast errors (RMSE of X against an independent truth, state units) per lead time."""
+
+    offline: Closure
+    joint: Closure
+    forcing: float
+    leads: np.ndarray  # MTU
+    rmse_offline: np.ndarray
+    rmse_joint: np.ndarray
+    loss: np.ndarray  # joint training misfit per datum, per iteration
+    wall_s: float
+
+
+def one_level_forecast(forcing: Tensor | float, closure: Closure, x0: Tensor, *, dt: float,
+                       steps: int, every: int, K: int) -> Tensor:
+    """RK4 of dX/dt = L96(X; F) + g(X) from ``x0`` (..., K): (steps // every + 1, ..., K)."""
+    model = Lorenz96(N=K, F=forcing)
+    hybrid = _ClosedModel(model, closure)
+    return forecast(hybrid, x0, dt, steps, every)
+
+
+@dataclass
+class _ClosedModel:
+    """A one-level model with a closure, as :func:`forecast` steps it."""
+
+    model: Lorenz96
+    closure: Closure
+
+    def tendency(self, x: Tensor) -> Tensor:
+        return self.model.tendency(x) + self.closure(x)
+
+
+def joint_closure(system: Lorenz96TwoScale, *, dt: float, sample_every: int,
+                  train_duration: float, test_duration: float, members: int, noise: float,
+                  window: int, iterations: int, lead: float, forcing_guess: float,
+                  seed: int, allow_large: bool = False) -> JointClosureOutcome:
+    """The offline closure (:func:`~.hybrid.fit_closure` on the truth's (X, U) pairs) against
+    a closure learned jointly with F through the one-level model's RK4.
+
+    Joint: from the offline closure and F = ``forcing_guess``, Adam on the closure's
+    weights, log F and each window's initial state, minimising the misfit of one-level
+    forecasts of ``window`` sampling intervals to the slow variables observed with noise
+    ``noise`` x their std (no subgrid tendency used). F and the closure's mean are one
+    degree of freedom (only F + g enters the model). Online: forecasts from states of an
+    independent truth run 1 MTU apart, RMSE against it up to ``lead`` MTU."""
+    began = time.perf_counter()
+    common = {"dt": dt, "spinup": system.default_spinup, "every": sample_every,
+              "members": members, "allow_large": allow_large}
+    train = simulate_states(system, duration=train_duration, seed=seed, **common)
+    x_train, u_train = subgrid_tendency(system, train)
+    offline = fit_closure(x_train, u_train, seed=seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    sigma = noise * float(x_train.std())
+    observed = x_train + sigma * torch.randn(x_train.shape, generator=gen, dtype=x_train.dtype)
+    n_windows = (observed.shape[1] - 1) // window
+    targets = torch.stack([observed[:, k * window:(k + 1) * window + 1]
+                           for k in range(n_windows)], 1)  # (member, window, t, K)
+    targets = targets.reshape(-1, window + 1, system.K).transpose(0, 1)  # (t, windows, K)
+    joint = copy.deepcopy(offline).train()
+    log_forcing = torch.tensor(math.log(forcing_guess), dtype=torch.float64, requires_grad=True)
+    x0 = targets[0].clone().requires_grad_(True)
+    optimiser = torch.optim.Adam([{"params": joint.parameters(), "lr": 1e-3},
+                                  {"params": [log_forcing, x0], "lr": 1e-2}])
+    losses = []
+    for _ in range(iterations):
+        path = one_level_forecast(log_forcing.exp(), joint, x0, dt=dt,
+                                  steps=window * sample_every, every=sample_every, K=system.K)
+        loss = (((path - targets) / sigma) ** 2).mean()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(float(loss.detach()))
+    joint.eval()
+    test = simulate_states(system, duration=test_duration, seed=seed + 2, **common)[..., :system.K]
+    per_mtu = round(1.0 / (dt * sample_every))
+    lead_samples = max(1, round(lead / (dt * sample_every)))
+    origins = range(0, test.shape[1] - lead_samples, per_mtu)
+    truth = torch.stack([test[:, o:o + lead_samples + 1] for o in origins], 2)  # (m, t, s, K)
+    truth = truth.permute(1, 0, 2, 3)  # (t, member, start, K)
+    with torch.no_grad():
+        errors = {}
+        for name, closure, forcing in (("offline", offline, system.F),
+                                       ("joint", joint, float(log_forcing.detach().exp()))):
+            path = one_level_forecast(forcing, closure, truth[0], dt=dt,
+                                      steps=lead_samples * sample_every, every=sample_every,
+                                      K=system.K)
+            errors[name] = ((path - truth) ** 2).mean((1, 2, 3)).sqrt().numpy()
+    return JointClosureOutcome(
+        offline=offline, joint=joint, forcing=float(log_forcing.detach().exp()),
+        leads=np.arange(lead_samples + 1) * dt * sample_every,
+        rmse_offline=errors["offline"], rmse_joint=errors["joint"], loss=np.array(losses),
+        wall_s=time.perf_counter() - began)
+
+
+class JointClosureInput(HybridInput):
+    """A closure learned jointly with F through the one-level model, against the offline one."""
+
+    online_duration: float = Field(20.0, gt=0, le=100_000, description="MTU per member of the "
+                                   "independent truth the forecasts start from and are scored "
+                                   "against")
+    train_duration: float = Field(20.0, gt=0, le=100_000, description="truth MTU per member "
+                                  "for both closures")
+    noise: float = Field(0.1, gt=0, le=1, description="noise std of the observed slow "
+                         "variables, a fraction of their std (joint training)")
+    window: int = Field(4, ge=1, le=100, description="sampling intervals per training window")
+    iterations: int = Field(150, ge=1, le=10_000, description="Adam iterations of the joint "
+                            "training")
+    lead: float = Field(2.0, gt=0, le=20, description="forecast lead scored, MTU")
+    forcing_guess: float | None = Field(None, gt=0, description="first guess of F for the "
+                                        "joint training (null: the true F)")
+
+
+class JointClosureResult(ToolResult):
+    """Online forecast RMSE of the offline and the jointly learned closure per lead (MTU)."""
+
+    leads: list[float]
+    rmse_offline: list[float]
+    rmse_joint: list[float]
+
+
+@tool("emulators.joint_closure", family="emulators", long_running=True)
+def joint_closure_tool(args: JointClosureInput, ctx: ToolContext) -> JointClosureResult:
+    """Learn the two-scale Lorenz-96 subgrid closure g(X_k) jointly with the forcing F by
+    gradient descent through the one-level model's RK4 on noisy observed slow variables
+    (short forecast windows, no subgrid tendencies needed), starting from the closure
+    trained offline on the truth's (X, U) pairs (emulators.hybrid), and compare the two
+    online: forecast RMSE of X against an independent truth run, per lead. Returns the
+    learned F, the RMSE of each at 0.5, 1 and 2 MTU (or the lead) and a figure."""
+    from climcopilot.tools.emulators.catalog import get_system
+
+    system = get_system("lorenz96_two_scale", **args.system_params())
+    samples = step_count(args.train_duration, args.dt, allow_large=args.allow_large)
+    if samples // args.sample_every < args.window:
+        raise ToolError(f"train_duration gives {samples // args.sample_every} sampling "
+                        f"intervals, fewer than one window of {args.window}: lengthen it or "
+                        "shorten window")
+    check_training(epochs=args.iterations,
+                   pairs=args.members * samples // (args.sample_every * args.window),
+                   rollout_steps=args.window * args.sample_every, allow_large=args.allow_large)
+    with cpu_threads(1):
+        outcome = joint_closure(
+            system, dt=args.dt, sample_every=args.sample_every,
+            train_duration=args.train_duration, test_duration=args.online_duration,
+            members=args.members, noise=args.noise, window=args.window,
+            iterations=args.iterations, lead=args.lead,
+            forcing_guess=args.forcing_guess or float(system.F), seed=args.seed,
+            allow_large=args.allow_large)
+    values = {"F_joint": outcome.forcing, "F_true": float(system.F),
+              "wall_s": outcome.wall_s, "final_misfit": float(outcome.loss[-1])}
+    units = {"F_joint": "1", "F_true": "1", "wall_s": "s", "final_misfit": "1"}
+    for lead in sorted({0.5, 1.0, args.lead}):
+        k = int(np.argmin(abs(outcome.leads - lead)))
+        if lead <= args.lead:
+            tag = f"{outcome.leads[k]:g}".replace(".", "_")
+            for name, rmse in (("offline", outcome.rmse_offline), ("joint", outcome.rmse_joint)):
+                values[f"rmse_{name}_lead{tag}"] = float(rmse[k])
+                units[f"rmse_{name}_lead{tag}"] = "state units"
+    values["rmse_offline_mean"] = float(outcome.rmse_offline[1:].mean())
+    values["rmse_joint_mean"] = float(outcome.rmse_joint[1:].mean())
+    units["rmse_offline_mean"] = units["rmse_joint_mean"] = "state units"
+    figure = plot_joint_closure(ctx, outcome, system.describe())
+    better = values["rmse_joint_mean"] < values["rmse_offline_mean"]
+    return JointClosureResult(
+        summary=f"{system.describe()}: closure learned jointly with F (F = "
+                f"{outcome.forcing:.4g}, true {system.F:g}) vs offline; online RMSE of X "
+                f"averaged over 0-{args.lead:g} MTU: joint {values['rmse_joint_mean']:.3f}, "
+                f"offline {values['rmse_offline_mean']:.3f} ("
+                f"{'joint lower' if better else 'joint not lower'})",
+        values=values, units=units, figures=[figure],
+        checks=[Check(name="online errors finite", passed=bool(
+            np.isfinite(outcome.rmse_joint).all() and np.isfinite(outcome.rmse_offline).all()))],
+        leads=outcome.leads.tolist(), rmse_offline=outcome.rmse_offline.tolist(),
+        rmse_joint=outcome.rmse_joint.tolist())
+
+
+def plot_joint_closure(ctx: ToolContext, outcome: JointClosureOutcome, described: str) -> str:
+    """Left: the joint training misfit; right: online RMSE per lead, offline vs joint."""
+    fig = Figure(figsize=(10, 4))
+    ax_loss, ax_rmse = fig.subplots(1, 2)
+    ax_loss.semilogy(np.arange(1, len(outcome.loss) + 1), outcome.loss)
+    ax_loss.set_xlabel("Adam iteration")
+    ax_loss.set_ylabel("misfit per datum, (residual / noise)^2 (1)")
+    ax_loss.set_title(f"joint training (F = {outcome.forcing:.4g})", fontsize=9)
+    ax_rmse.plot(outcome.leads, outcome.rmse_offline, label="closure trained offline")
+    ax_rmse.plot(outcome.leads, outcome.rmse_joint, label="closure learned jointly with F")
+    ax_rmse.set_xlabel("lead (MTU)")
+    ax_rmse.set_ylabel("RMSE of X (state units)")
+    ax_rmse.set_title("online forecasts from an independent truth", fontsize=9)
+    ax_rmse.legend(fontsize=8)
+    fig.suptitle(described, fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, ctx.figure_path("emulators_joint_closure"))
