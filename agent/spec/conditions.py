@@ -316,6 +316,12 @@ RAMP = re.compile(rf"(?:ramp\w*|harvesting|\bf)\b[^.;]*?\bfrom (?:f\s*=\s*)?{NUM
                   rf"{NUMBER}")
 
 
+def percentile(text: str) -> float | None:
+    """The percentile a question asks for ('the 95th percentile' -> 95)."""
+    value = _first_number(r"\b(\d{1,2}(?:\.\d+)?)(?:st|nd|rd|th)? percentile", text)
+    return float(value) if value is not None else None
+
+
 def ews_settings(text: str) -> dict[str, Any]:
     """The settings of an early-warning question (transition, detrending and its span or
     bandwidth, rolling window) and of the Ricker map it may simulate (steps, the harvesting
@@ -350,7 +356,7 @@ EXTREME = {
                    rf"{IS}{NUMBER}"),
     "window": (r"\bno (?:event )?window\b|\bat a single time\b",
                rf"(?:event )?window(?: of| length)?{IS}{NUMBER}"),
-    "ic_noise": (r"\bperfect (?:\w+ )?ensemble|\bno (?:initial )?perturbation",
+    "ic_noise": (r"\bperfect (?:\S+ )?ensemble|\bno (?:initial )?perturbation",
                  rf"(?:initial |perturbation |ic )noise{IS}{NUMBER}"),
     "members": (None, MEMBERS),
 }
@@ -403,8 +409,7 @@ UNSUPPORTED = (
     (r"\bspearman|\brank correlation|\bkendall", "a rank correlation (the tools compute "
      "Pearson's r)"),
     (r"\bpartial correlation|controlling for|holding .* constant", "a partial correlation"),
-    (r"\bmedian\b", "a median (the tools give means)"),
-    (r"\b\d{1,2}(?:st|nd|rd|th) percentile|\bquantile", "a percentile"),
+    (r"\bquantile", "a quantile (ask for a percentile, e.g. the 95th)"),
     (r"\bbootstrap", "bootstrap confidence intervals"),
     (r"\b(?:butterworth|lanczos|high-pass|low-pass|band-pass|bandpass) ?filter|"
      r"\b(?:high|low|band)-?pass filtered", "a spectral filter"),

@@ -46,6 +46,9 @@ DATA: tuple[tuple[str, str], ...] = (
                           r"(?:rise|increase|change|warm)\w* between|\bhow much did .*"
                           r"\b(?:rise|increase|grow|fall|drop|decline|change|warm|cool)"),
     ("variance", r"\bvariance\b"),
+    ("median", r"\bmedian\b"),
+    ("skewness", r"\bskew"),
+    ("percentile", r"\bpercentile\b"),
     ("mean", r"\bmean\b|\baverage\b"),
     ("std", r"standard deviation|\bstd\b|\bvariability\b|\bspread\b|"
             r"\bvariable\b|\bvaries\b|\bfluctuat"),

@@ -68,7 +68,8 @@ def _specific(text: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, in
 
 
 RICKER_SETTINGS = ("tmax", "F_start", "F_end", "seed", "r", "k", "h")
-OWN_WORDS = ("a rank correlation (the tools compute Pearson's r)", "a percentile")
+OWN_WORDS = ("a rank correlation (the tools compute Pearson's r)",
+             "a quantile (ask for a percentile, e.g. the 95th)")
 """What an early-warning or extreme-forecast question says that is its tool's own setting
 (Kendall's tau of the indicators, the local percentile of an exceedance), not a condition."""
 
@@ -139,6 +140,8 @@ def read_question(question: str) -> QuestionSpec:
         if causal and causal_tool is None:
             causal_tool = "causal.pcmci"  # what the causal questions of series run
         model = {}
+        if asked == "percentile" and conditions.percentile(text) is not None:
+            experiment["percentile"] = conditions.percentile(text)
     elif kind == "emulators":
         experiment = {k: v for k, v in experiment.items() if k == "component"}
     elif kind == "causal":

@@ -269,6 +269,8 @@ def autocorrelation(args: AutocorrelationInput, ctx: ToolContext) -> Autocorrela
 
 class DescribeInput(BaseModel):
     handle: str = Field(description="handle of a series (calendar time or a paleo record)")
+    percentile: float | None = Field(None, gt=0, lt=100, description="also this percentile "
+                                     "of the values (e.g. 95), linear interpolation")
 
 
 class DescribeResult(ToolResult):
@@ -279,24 +281,29 @@ class DescribeResult(ToolResult):
 
 @tool("analysis.describe", family="analysis")
 def describe(args: DescribeInput, ctx: ToolContext) -> DescribeResult:
-    """Summary statistics of a series' finite values: mean, standard deviation (ddof=1),
-    variance (its square, in squared units), min, max, range (max - min) and n, in the
-    series' units, with the steps it went through."""
+    """Summary statistics of a series' finite values: mean, median, standard deviation
+    (ddof=1), variance (its square, in squared units), skewness (adjusted Fisher-Pearson, as
+    pandas), min, max, range (max - min), n, and a percentile if asked, in the series' units,
+    with the steps it went through."""
     da = series_of(ctx, args.handle)
     x = da.values[np.isfinite(da.values)].astype(float)
     if x.size < 2:
         raise ToolError(f"{args.handle!r} has {x.size} finite values; describe needs 2")
     units = da.attrs.get("units", "?")
-    values = {"mean": float(x.mean()), "std": float(x.std(ddof=1)),
-              "variance": float(x.var(ddof=1)), "min": float(x.min()),
-              "max": float(x.max()), "range": float(x.max() - x.min()), "n": float(x.size)}
+    values = {"mean": float(x.mean()), "median": float(np.median(x)),
+              "std": float(x.std(ddof=1)), "variance": float(x.var(ddof=1)),
+              "skewness": float(stats.skew(x, bias=False)) if x.size > 2 else float("nan"),
+              "min": float(x.min()), "max": float(x.max()), "range": float(x.max() - x.min()),
+              "n": float(x.size)}
+    if args.percentile is not None:
+        values["percentile"] = float(np.percentile(x, args.percentile))
     first, last = span(da).split(" to ")
     return DescribeResult(
         summary=f"{described(da)}, {first} to {last}: mean {values['mean']:.4g}, std "
                 f"{values['std']:.4g}, min {values['min']:.4g}, max {values['max']:.4g}, "
                 f"range {_quantity(values['range'], units)} (n = {x.size})",
         values=values, units={**{k: units for k in values}, "n": "1",
-                              "variance": squared(units)},
+                              "variance": squared(units), "skewness": "1"},
         checks=[Check(name="min <= mean <= max",
                       passed=values["min"] <= values["mean"] <= values["max"])],
         start=first, end=last, steps=settings(da).split("; ") if settings(da) else [])

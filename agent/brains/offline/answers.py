@@ -126,9 +126,13 @@ def headline(spec: QuestionSpec, results: Results) -> str:
             when = f"in **{month} {number(values[f'year_of_{end}'])}**"
         return (f"The {which} value of {names} is **{quantity_of(stat, f'{end}_value')}**, "
                 f"{when} ({stat.get('compared', 'values')} compared).")
-    if q in ("range", "mean", "std", "variance") and "range" in values:
+    if q == "percentile" and "percentile" in values:
+        return (f"The {number(spec.settings['percentile'])}th percentile of {names} is "
+                f"**{quantity_of(stat, 'percentile')}** (median "
+                f"{quantity_of(stat, 'median')}, n = {number(values['n'])}).")
+    if q in ("range", "mean", "std", "variance", "median", "skewness") and "range" in values:
         part = {"range": "range", "mean": "mean", "std": "standard deviation",
-                "variance": "variance"}[q]
+                "variance": "variance", "median": "median", "skewness": "skewness"}[q]
         return (f"The {part} of {names} is **{quantity_of(stat, q)}** (mean "
                 f"{quantity_of(stat, 'mean')}, standard deviation {quantity_of(stat, 'std')},"
                 f" min {quantity_of(stat, 'min')}, max {quantity_of(stat, 'max')}, n = "

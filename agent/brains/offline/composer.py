@@ -18,7 +18,8 @@ FREQUENCY = {s.key: s.frequency for s in SERIES}
 PALEO = {s.key for s in SERIES if s.time_axis == "age_ka"}
 SERIES_QUANTITIES = {"correlation", "lag_correlation", "trend", "rate", "seasonal_cycle",
                      "dominant_period", "autocorrelation", "extreme_year", "range", "mean",
-                     "std", "variance", "period_difference", "causal_direction"}
+                     "std", "variance", "median", "skewness", "percentile",
+                     "period_difference", "causal_direction"}
 SYSTEM_QUANTITIES = {"lyapunov_exponent", "kaplan_yorke_dimension", "doubling_time",
                      "exponent_sum", "mean", "std", "variance"}
 DA_QUANTITIES = {"analysis_rmse", "method_comparison"}
@@ -26,7 +27,9 @@ STATISTIC = {"trend": "analysis.trend", "rate": "analysis.trend",
              "seasonal_cycle": "analysis.seasonal_cycle", "dominant_period": "analysis.spectrum",
              "autocorrelation": "analysis.autocorrelation", "extreme_year": "analysis.extremes",
              "range": "analysis.describe", "mean": "analysis.describe",
-             "std": "analysis.describe", "variance": "analysis.describe"}
+             "std": "analysis.describe", "variance": "analysis.describe",
+             "median": "analysis.describe", "skewness": "analysis.describe",
+             "percentile": "analysis.describe"}
 AFTER_ALIGN = ("detrend", "anomalies", "standardize")
 """Transforms of two series applied after they are put on their common period, so that both
 lose a trend (or a cycle, a mean) fitted over the same years."""
@@ -145,6 +148,11 @@ class Composer:
         if quantity == "extreme_year" and FREQUENCY[key] in ("monthly", "weekly") and \
                 "seasonal_mean" not in spec.transforms and "annual_mean" not in spec.transforms:
             arguments["annual"] = self.extreme_of_years(key)
+        if quantity == "percentile":
+            if "percentile" in spec.settings:
+                arguments["percentile"] = spec.settings["percentile"]
+            else:
+                self.not_applied["percentile"] = "say which one, e.g. the 95th percentile"
         self.add("stat", tool, arguments, f"Compute the {quantity.replace('_', ' ')}.")
         self.add("plot", "viz.line_plot", {"handles": [handle]}, "Plot it.")
 
