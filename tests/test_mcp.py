@@ -127,6 +127,18 @@ def test_stdio_serves_tools_figures_notebook_and_verified_memory(home: Path,
             twin = next(t for t in found["tools"] if t["tool"] == "da.twin_experiment")
             assert twin["input_schema"] == portable(entry("da.twin_experiment").parameters)
             corr = await soi_nino3_session(client, tmp_path)
+            # A long typed tool reports progress while it runs (every second, in seconds);
+            # being unrelated, it does not change the finding the correlation confirms below.
+            progress: list[tuple[float, str | None]] = []
+
+            async def record(done: float, total: float | None, message: str | None) -> None:
+                progress.append((done, message))
+
+            twin = await call(client, "da__twin_experiment",
+                              {"method": "ensf", "system_params": {"N": 40}, "Ko": 800},
+                              progress_callback=record)
+            assert twin["wall_s"] > 2 and len(progress) >= 1, (twin["wall_s"], progress)
+            assert all("da.twin_experiment: running for" in (m or "") for _, m in progress)
             out_of_range = await one_line_error(client, "analysis__lag_correlation",
                                                 {"a": "soi", "b": "nino3", "max_lag": -1})
             assert "max_lag" in out_of_range
@@ -146,17 +158,6 @@ def test_stdio_serves_tools_figures_notebook_and_verified_memory(home: Path,
             found = await call(client, "recall", {"query": "correlation of the SOI and Nino-3"})
             assert found["findings"][0]["id"] == kept["id"] and found["findings"][0]["seen"] == 2
             assert found["findings"][0]["values"] == {"r": corr["values"]["r"]}
-            # A long typed tool reports progress while it runs (every second, in seconds).
-            progress: list[tuple[float, str | None]] = []
-
-            async def record(done: float, total: float | None, message: str | None) -> None:
-                progress.append((done, message))
-
-            twin = await call(client, "da__twin_experiment",
-                              {"method": "ensf", "system_params": {"N": 40}, "Ko": 800},
-                              progress_callback=record)
-            assert twin["wall_s"] > 2 and len(progress) >= 1, (twin["wall_s"], progress)
-            assert all("da.twin_experiment: running for" in (m or "") for _, m in progress)
             assert kernels_of(home), "no kernel process found while the session is open"
 
     anyio.run(scenario)

@@ -148,6 +148,29 @@ def _producing_step(session: McpSession, asked: RememberInput) -> Step:
     return step
 
 
+def _named(arguments: object) -> set[str]:
+    """Every string inside a call's arguments (the handles it may read)."""
+    if isinstance(arguments, str):
+        return {arguments}
+    if isinstance(arguments, dict):
+        return set().union(*(_named(v) for v in arguments.values()))
+    if isinstance(arguments, list):
+        return set().union(*(_named(v) for v in arguments))
+    return set()
+
+
+def lineage(steps: list[Step], step: Step) -> list[Step]:
+    """``step`` and the earlier tool steps it depends on through the handles their arguments
+    name, in order: what produced its value, not every call made before it."""
+    needed, chain = _named(step.action.arguments), [step]
+    for earlier in reversed(steps[:step.number - 1]):
+        made = set((earlier.result or {}).get("handles", []))
+        if earlier.action.kind == "tool" and earlier.ok and needed & made:
+            chain.append(earlier)
+            needed |= _named(earlier.action.arguments)
+    return chain[::-1]
+
+
 def verified_value(session: McpSession, asked: RememberInput
                    ) -> tuple[Step, float, Literal["trusted", "reproduced"]]:
     """The step, the value and how it verified; a ToolError saying why it is refused."""
@@ -164,7 +187,7 @@ def verified_value(session: McpSession, asked: RememberInput
         raise _refuse(f"the result of step {step.number} failed its checks: {'; '.join(failed)}")
     evidence = Evidence(values={asked.name: produced}, value_steps={asked.name: step.number},
                         units={asked.name: step.units.get(asked.name, "")}, verified=True)
-    checked = reproduce(session.steps[:step.number], evidence, session.replay)
+    checked = reproduce(lineage(session.steps, step), evidence, session.replay)
     if not checked.verified:
         raise _refuse(f"step {step.number} is not trusted (free code ran in its kernel "
                       "before it, so its result may have been tampered with), and its tool "
@@ -178,7 +201,7 @@ def remember(session: McpSession, memory: Memory, arguments: dict[str, Any]
     finding of the same calls)."""
     asked = parsed(RememberInput, REMEMBER, arguments)
     step, value, how = verified_value(session, asked)
-    behind = session.steps[:step.number]
+    behind = lineage(session.steps, step)
     calls = list(dict.fromkeys(s.action.label() for s in behind
                                if s.action.kind == "tool" and s.ok))
     sources = data_sources({"steps": behind})
