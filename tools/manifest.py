@@ -46,6 +46,7 @@ BUILTIN_MODULES = (
     "climcopilot.tools.emulators.tools",
     "climcopilot.tools.emulators.extremes",
     "climcopilot.tools.emulators.inference",
+    "climcopilot.tools.emulators.constrained",
 )
 """The modules whose module-level :class:`~climcopilot.tools.base.Tool` objects are the
 built-in tools (a test checks the list against the modules that define tools)."""

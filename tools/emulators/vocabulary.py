@@ -56,3 +56,22 @@ INFERENCE_METHODS: tuple[Term, ...] = (
 too common in questions)."""
 
 TERMS = (*TERMS, PARAMETER_INFERENCE, *INFERENCE_METHODS)
+
+CONSTRAINED_CLOSURE = Term("constrained_closure", "diagnostic",
+                           "a closure that closes its energy budget by construction",
+                           ("conserving closure", "energy-conserving closure",
+                            "energy conserving closure", "constrained closure",
+                            "physically constrained closure", "physically-constrained closure",
+                            "architecture-constrained closure", "constraint layer",
+                            "conservation constraint", "penalised closure",
+                            "penalized closure"))
+"""What people call ``emulators.constrained_closure``'s question."""
+
+JOINT_CLOSURE = Term("joint_closure", "diagnostic",
+                     "a closure learned jointly with the parameters through the solver",
+                     ("joint closure", "jointly learned closure", "learn the closure jointly",
+                      "closure learned jointly", "joint parameter and closure inference",
+                      "online-trained closure", "trajectory-trained closure"))
+"""What people call ``emulators.joint_closure``'s question."""
+
+TERMS = (*TERMS, CONSTRAINED_CLOSURE, JOINT_CLOSURE)
