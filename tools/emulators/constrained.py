@@ -173,10 +173,6 @@ def run_constrained(system: Lorenz96TwoScale, *, dt: float, sample_every: int,
 class ConstrainedInput(HybridInput):
     """Energy-budget closures of two-scale Lorenz-96: constrained, penalised, unconstrained."""
 
-    train_duration: float = Field(20.0, gt=0, le=100_000, description="truth MTU per member "
-                                  "for learning the closures")
-    online_duration: float = Field(20.0, gt=0, le=100_000, description="MTU per member of "
-                                   "the independent truth and of the one-level runs")
     penalty: float = Field(1.0, ge=0, le=1e6, description="weight of the budget penalty of "
                            "the penalised closure (relative to the normalised fit losses)")
     iterations: int = Field(500, ge=1, le=20_000, description="Adam iterations per closure")
