@@ -509,9 +509,9 @@ def infer_parameters(args: InferInput, ctx: ToolContext) -> InferResult:
                                   f"{truth[k]:g})" for k, n in enumerate(names))
         for method, e in estimates.items())
     return InferResult(
-        summary=f"{system.describe()} from {duration:g} MTU, every {observed_every}. variable "
-                f"observed every {args.obs_every * dt:g} MTU with {100 * args.noise:g} % "
-                f"noise: {summary}",
+        summary=f"{system.describe()} from {duration:g} MTU, {len(obs.index)} of "
+                f"{system.dim} variables observed every {args.obs_every * dt:g} MTU with "
+                f"{100 * args.noise:g} % noise: {summary}",
         values=values, units=units, figures=[figure],
         checks=fit_checks(estimates),
         parameters=list(names), truth=dict(zip(names, truth.tolist())),
