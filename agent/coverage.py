@@ -11,6 +11,10 @@ from climcopilot.agent.spec import Period, QuestionSpec
 from climcopilot.agent.steps import Step
 from climcopilot.tools.vocabulary import compact
 
+SYSTEM_OF_TOOL = {tool: "lorenz96_two_scale" for tool in (
+    "emulators.hybrid", "emulators.joint_closure", "emulators.constrained_closure")}
+"""Tools that run one system only (they take no ``system`` argument)."""
+
 
 def _calls(steps: list[Step]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(tool, arguments, result) of every tool step that ran without error."""
@@ -95,7 +99,8 @@ def unapplied(spec: QuestionSpec, steps: list[Step],
     for key in spec.fields:
         if not _has(calls, "dataset", key):
             missing.append((f"field {key}", "no step used it"))
-    if spec.system and not _has(calls, "system", spec.system):
+    if spec.system and not _has(calls, "system", spec.system) and not any(
+            SYSTEM_OF_TOOL.get(tool) == spec.system for tool, _, _ in calls):
         missing.append((f"system {spec.system}", "no step ran it"))
     if spec.causal_tool and not any(tool in (spec.causal_tool, "causal.drivers")
                                     for tool, _, _ in calls):

@@ -107,6 +107,12 @@ COMPOSED = [
      "mean of the members predict exceedances of the local 95th percentile 2 MTU ahead?",
      ["emulators.extreme_forecast"],
      {"emulators.extreme_forecast": {"system": "lorenz96", "ic_noise": 0.0, "lead": 2}}),
+    ("Calibrate the Lorenz-96 forcing F with ensemble Kalman inversion from observations of "
+     "half the sites with 10 % noise.", ["emulators.infer_parameters"],
+     {"emulators.infer_parameters": {"system": "lorenz96", "method": "eki", "noise": 0.1,
+                                     "observed_every": 2}}),
+    ("Learn the two-scale Lorenz-96 closure jointly with the forcing F through the solver.",
+     ["emulators.joint_closure"], {}),
     ("What is the median SOI?", ["data.open_series", "analysis.describe", "viz.line_plot"],
      {}),
     ("What is the 95th percentile of monthly Niño-3.4 anomalies?",

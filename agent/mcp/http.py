@@ -87,7 +87,9 @@ class Guard:
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` (UsageError if it cannot be)."""
+    """A TCP socket bound to ``host:port`` and listening, so that a client connecting as soon
+    as the address is printed waits in the backlog until the server accepts (UsageError if
+    it cannot be bound)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -96,6 +98,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(128)
     return sock
 
 

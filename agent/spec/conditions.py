@@ -351,6 +351,33 @@ def ages(text: str) -> tuple[float, float] | None:
     return max(a, b), min(a, b)
 
 
+INFERENCE = re.compile(r"\b(?:recover|infer|calibrat|estimat)\w*\b")
+"""Words of a question asking for a model's parameters from data."""
+
+
+def inference_settings(text: str) -> dict[str, Any]:
+    """The settings of a parameter-inference question: the method ('ensemble Kalman
+    inversion' -> eki, 'gradient descent through the solver' -> gradient), the noise (a
+    fraction: '10 % noise' -> 0.1) and which sites are observed ('half the sites' -> every 2nd)."""
+    found: dict[str, Any] = {}
+    eki = re.search(r"\bensemble kalman inversion\b|\beki\b|\bgradient[- ]free\b", text)
+    gradient = re.search(r"\bgradient descent\b|\bthrough the (?:solver|model|integrator)|"
+                         r"\badjoint\b|\bdifferentiab", text)
+    if eki or gradient:
+        found["method"] = "both" if eki and gradient else "eki" if eki else "gradient"
+    noise = _first_number(rf"{NUMBER} ?% (?:observation )?noise|noise (?:of )?{NUMBER} ?%", text)
+    if noise is not None:
+        found["noise"] = noise / 100
+    if re.search(r"\b(?:every (?:other|second|2nd) (?:site|variable)|half (?:of )?the "
+                 r"(?:sites|variables))", text):
+        found["observed_every"] = 2
+    else:
+        every = _first_number(r"\bevery (\d+)(?:st|nd|rd|th) (?:site|variable)", text)
+        if every is not None:
+            found["observed_every"] = every
+    return found
+
+
 EXTREME = {
     "lead": (None, rf"{NUMBER} ?(?:mtu|model time units?|time units?) ahead|lead(?: time)?"
                    rf"{IS}{NUMBER}"),

@@ -78,6 +78,16 @@ def _tool_question(spec: QuestionSpec, text: str) -> QuestionSpec:
     """``spec`` of a question that one tool family answers whole: early-warning signals (of a
     series or the simulated Ricker map), the Ricker map's fold, or an extreme forecast of a
     system's ensemble, with that tool's settings; unchanged otherwise."""
+    if spec.system in ("lorenz96", "lorenz96_two_scale") and not spec.methods:
+        closure = re.search(r"\bclosure|\bparameteri[sz]ation", text)
+        if closure and re.search(r"\bjoint|\btogether with\b|\bwith the forcing\b", text):
+            return spec.model_copy(update={"quantity": "joint_closure", "settings": {}})
+        if closure and re.search(r"\bconserv|\benergy budget\b", text):
+            return spec.model_copy(update={"quantity": "constrained_closure", "settings": {}})
+        if not closure and conditions.INFERENCE.search(text):
+            return spec.model_copy(update={"quantity": "parameter_inference",
+                                           "settings": conditions.inference_settings(text),
+                                           "system_params": {}})
     diagnostic, ricker = first(text, "diagnostic"), first(text, "bifurcation_system")
     warning = diagnostic == "early_warning" or (ricker is not None and re.search(
         r"warning|kendall|slowing|precede", text))

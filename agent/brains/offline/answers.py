@@ -191,6 +191,13 @@ def headline(spec: QuestionSpec, results: Results) -> str:
                  f"{number(values[f'p_{t}'])}) **{number(values[f'auc_power_{t}'], 3)}**, "
                  f"event rate {number(values[f'event_rate_{t}'], 3)}" for t in tags]
         return "Exceedance forecasts on the test starts: " + "; ".join(parts) + "."
+    if q == "parameter_inference":
+        parts = [f"{name} = **{number(values[f'{name}_{m}'], 4)}** ± "
+                 f"{number(values[f'{name}_{m}_se'], 2)} by {m} (true "
+                 f"{number(values[f'{name}_true'], 4)})"
+                 for name in (k.removesuffix("_true") for k in values if k.endswith("_true"))
+                 for m in ("gradient", "eki") if f"{name}_{m}" in values]
+        return "Recovered " + "; ".join(parts) + f" ({stat.get('summary', '')})."
     if q == "analysis_rmse":
         return (f"The time-mean analysis RMSE is **{quantity_of(stat, 'rmse_a')}** "
                 f"({stat.get('summary', '')}).")

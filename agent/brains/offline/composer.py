@@ -363,6 +363,21 @@ class Composer:
             self.early_warning()
         elif quantity == "fold" and spec.bifurcation_system:
             self.ricker()
+        elif quantity == "parameter_inference" and spec.system:
+            self.add("stat", "emulators.infer_parameters",
+                     {"system": spec.system, **spec.settings},
+                     "Simulate a noisy, sparse record of "
+                     f"{term_label('dynamical_system', spec.system)} and recover its parameters "
+                     "through the solver (L-BFGS on RK4 windows, Laplace standard errors) or by "
+                     "ensemble Kalman inversion.")
+        elif quantity in ("joint_closure", "constrained_closure") and spec.system:
+            tool = f"emulators.{quantity}"
+            self.add("stat", tool, {},
+                     "Learn the two-scale Lorenz-96 closure "
+                     + ("jointly with the forcing through the solver, then forecast online "
+                        "beside the closure trained offline." if quantity == "joint_closure"
+                        else "with its energy budget closed by construction, beside one "
+                             "penalised in the loss."))
         elif quantity == "extreme_forecast" and spec.system:
             self.add("stat", "emulators.extreme_forecast",
                      {"system": spec.system, **spec.system_params, **spec.settings},
