@@ -60,3 +60,27 @@ def check_training(*, epochs: int, pairs: int, rollout_steps: int,
         raise ToolError(f"{epochs:,} epochs x {pairs:,} training pairs x {rollout_steps} rollout "
                         f"steps = {work:.3g} sample steps; the limit is {MAX_SAMPLE_STEPS:.0e}: "
                         f"lower epochs, duration or members, or pass {OVERRIDE}")
+
+
+MAX_SWEEP_SAMPLE_STEPS = 1_000_000_000  # sweeps: runs x iterations x training pairs
+MAX_SWEEP_ONLINE_STEPS = 5_000_000  # sweeps: runs x online RK4 steps (a network call each)
+
+
+def check_sweep(*, runs: int, iterations: int, pairs: int, online_steps: int,
+                allow_large: bool = False) -> None:
+    """ToolError when a sweep's training (``runs`` x ``iterations`` x ``pairs``) exceeds
+    :data:`MAX_SWEEP_SAMPLE_STEPS` or its online runs (``runs`` x ``online_steps``) exceed
+    :data:`MAX_SWEEP_ONLINE_STEPS`, unless ``allow_large``."""
+    if allow_large:
+        return
+    training = runs * iterations * pairs
+    if training > MAX_SWEEP_SAMPLE_STEPS:
+        raise ToolError(f"{runs:,} runs x {iterations:,} iterations x {pairs:,} training pairs "
+                        f"= {training:.3g} sample steps; the limit is "
+                        f"{MAX_SWEEP_SAMPLE_STEPS:.0e}: lower runs, iterations or "
+                        f"max_samples, or pass {OVERRIDE}")
+    online = runs * online_steps
+    if online > MAX_SWEEP_ONLINE_STEPS:
+        raise ToolError(f"{runs:,} runs x {online_steps:,} online steps = {online:.3g}; the "
+                        f"limit is {MAX_SWEEP_ONLINE_STEPS:.0e}: lower runs or "
+                        f"online_duration, or raise dt, or pass {OVERRIDE}")

@@ -75,3 +75,23 @@ JOINT_CLOSURE = Term("joint_closure", "diagnostic",
 """What people call ``emulators.joint_closure``'s question."""
 
 TERMS = (*TERMS, CONSTRAINED_CLOSURE, JOINT_CLOSURE)
+
+CLOSURE_SWEEP = Term("closure_sweep", "diagnostic",
+                     "online ensembles of hybrid closure designs, offline vs online error",
+                     ("closure sweep", "design sweep", "online ensemble", "online ensembles",
+                      "ensemble of online runs", "hybrid online runs", "online runs",
+                      "offline vs online error", "offline versus online error",
+                      "offline and online error", "offline error predict online error",
+                      "offline error predicts online error", "online stability",
+                      "closure designs", "hybrid designs"))
+"""What people call ``emulators.closure_sweep``'s question."""
+
+CLOSURE_LOSSES: tuple[Term, ...] = (
+    Term("mse", "closure_loss", "mean squared error loss",
+         ("mean squared error", "squared error", "l2 loss")),
+    Term("mae", "closure_loss", "mean absolute error loss",
+         ("mean absolute error", "absolute error", "l1 loss")),
+)
+"""``emulators.closure_sweep``'s training losses."""
+
+TERMS = (*TERMS, CLOSURE_SWEEP, *CLOSURE_LOSSES)
