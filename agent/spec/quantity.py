@@ -21,7 +21,8 @@ DATA: tuple[tuple[str, str], ...] = (
     ("eof_share", r"\beofs?\d?\b|principal component|variance (?:fraction|explained)|% ?var|"
                   r"(?:share|fraction|percent\w*|proportion) of .{0,40}variance|"
                   r"variance .{0,40}explain|explain\w* .{0,30}variance|leading mode|first mode"),
-    ("seasonal_cycle", r"seasonal cycle|annual cycle|\b(?:which|what) (?:calendar )?month|"
+    ("seasonal_cycle", r"seasonal cycle|annual cycle|seasonal amplitude|amplitude of the "
+                       r"seasonal|\b(?:which|what) (?:calendar )?month|"
                        r"\bin which (?:calendar )?months?\b|month of (?:the )?(?:max|min|peak)|"
                        r"peak-to-trough"),
     ("autocorrelation", r"autocorrel|\bacf\b|persisten|serial correlation|\bmemory\b"),

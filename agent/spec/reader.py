@@ -161,6 +161,9 @@ def read_question(question: str) -> QuestionSpec:
                                monsoon_series=bool(MONSOON_SERIES & set(series)))
     if kind not in ("data", None):
         season = None
+    several = conditions.seasons_named(question) if season is not None else []
+    two_seasons = [f"a season per series ({' and '.join(several)}): the plan cuts every series "
+                   f"to {season}"] if len(several) > 1 else []
     inherent = next((FIELD_SEASONS[f] for f in fields if f in FIELD_SEASONS), None)
     if inherent is not None and season in (inherent, "DJF", None):
         # the field holds one season already: a series tracked against it is cut to it,
@@ -183,5 +186,6 @@ def read_question(question: str) -> QuestionSpec:
         transforms=transforms if kind in ("data", None) else [], lag=lag,
         per=conditions.per(text), window_unit=window_unit, extreme=conditions.extreme(text),
         settings=experiment,
-        system_params=model, unsupported=conditions.unsupported(text), problems=problems),
+        system_params=model, unsupported=conditions.unsupported(text) + two_seasons,
+        problems=problems),
         text)

@@ -166,6 +166,8 @@ class LagCorrelationInput(BaseModel):
     b: str = Field(description="handle of the second series")
     max_lag: int = Field(12, ge=0, le=240,
                          description="largest lag tried, in steps of the common frequency")
+    lag: int | None = Field(None, ge=1, le=240, description="also report r at this lag both "
+                            "ways (r_a_leads: a leads b by it; r_b_leads), steps")
 
 
 class LagCorrelationResult(ToolResult):
@@ -191,6 +193,8 @@ def lag_correlation(args: LagCorrelationInput, ctx: ToolContext) -> LagCorrelati
         raise ToolError("a series is constant on the overlap; correlation is undefined")
     unit, step = ("kyr", float(da_a.attrs["step_kyr"])) if is_age_series(da_a) else (
         LAG_UNIT[freq], 1.0)
+    if args.lag is not None and args.lag > args.max_lag:
+        raise ToolError(f"lag {args.lag} is beyond max_lag {args.max_lag}; raise max_lag")
     lags = list(range(-args.max_lag, args.max_lag + 1))
     r = lagged_correlations(x, y, args.max_lag)
     r0 = float(r[args.max_lag])
@@ -206,16 +210,20 @@ def lag_correlation(args: LagCorrelationInput, ctx: ToolContext) -> LagCorrelati
                     detail=f"n_eff = {n_eff:.1f}")]
     first, last = span(da_a).split(" to ")
     order = "a leads b" if lags[best] > 0 else "b leads a" if lags[best] < 0 else "simultaneous"
+    values = {"r": r0, "p_value": p, "n": float(n), "n_eff": n_eff,
+              "best_lag": float(lags[best] * step), "r_at_best_lag": float(r[best])}
+    units = {"r": "1", "p_value": "1", "n": "1", "n_eff": "1", "best_lag": unit,
+             "r_at_best_lag": "1"}
+    if args.lag is not None:
+        values.update(r_a_leads=float(r[args.max_lag + args.lag]),
+                      r_b_leads=float(r[args.max_lag - args.lag]))
+        units.update(r_a_leads="1", r_b_leads="1")
     return LagCorrelationResult(
         summary=(f"r = {r0:.3f} at lag 0 (n = {n}, n_eff = {n_eff:.0f}, p = {p:.2g}, "
                  f"{first} to {last}); strongest |r| = {abs(r[best]):.3f} at lag "
                  f"{lags[best] * step:g} {unit} ({order})"),
-        values={"r": r0, "p_value": p, "n": float(n), "n_eff": n_eff,
-                "best_lag": float(lags[best] * step), "r_at_best_lag": float(r[best])},
-        units={"r": "1", "p_value": "1", "n": "1", "n_eff": "1", "best_lag": unit,
-               "r_at_best_lag": "1"},
-        figures=[figure], checks=checks, lags=lags, r_by_lag=[float(v) for v in r],
-        lag_unit=unit, lag_step=step)
+        values=values, units=units, figures=[figure], checks=checks, lags=lags,
+        r_by_lag=[float(v) for v in r], lag_unit=unit, lag_step=step)
 
 
 def _plot_lags(ctx: ToolContext, lags: list[float], r: np.ndarray, a: xr.DataArray,

@@ -93,6 +93,11 @@ def headline(spec: QuestionSpec, results: Results) -> str:
                      f"{number(values['r_at_best_lag'], 2)} at lag "
                      f"{number(values['best_lag'])} {stat.get('lag_unit', 'steps')} (a positive "
                      f"lag means {term_label('series', spec.series[0])} leads).")
+        if "r_a_leads" in values and len(spec.series) >= 2:
+            first, second = (term_label("series", k) for k in spec.series[:2])
+            text += (f" At a lag of {number(spec.lag)} {stat.get('lag_unit', 'steps')}: "
+                     f"**r = {number(values['r_a_leads'], 2)}** when {first} leads, "
+                     f"**r = {number(values['r_b_leads'], 2)}** when {second} leads.")
         return text
     if q == "causal_direction":
         links = stat.get("cross_links") or "none"

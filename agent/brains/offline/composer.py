@@ -199,8 +199,9 @@ class Composer:
                          f"Run PCMCI (lags 1 to {lags} steps), conditioning on both series' "
                          "pasts.")
         else:
+            lag = {"lag": spec.lag, "max_lag": max(12, spec.lag)} if spec.lag else {}
             self.add("stat", "analysis.lag_correlation",
-                     {"a": pair[0], "b": pair[1], "max_lag": 12},
+                     {"a": pair[0], "b": pair[1], "max_lag": 12, **lag},
                      "Correlate them at lags up to 12 steps, with a p-value from the "
                      "effective sample size.")
         self.add("plot", "viz.line_plot", {"handles": pair}, "Plot both.")
