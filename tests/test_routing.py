@@ -165,6 +165,17 @@ def test_composed_plans_carry_every_condition(question: str, tools: list[str],
     ("Which month has the largest Niño-3 variance?", ["a seasonal cycle of the variance"]),
     ("How often is Niño-3.4 above 1 °C?", ["a condition on the data's own values"]),
 ])
+@pytest.mark.parametrize(("question", "asked"), [
+    ("Estimate the mean of Lorenz-96 with forcing 10", "mean"),
+    ("Estimate the Lyapunov exponent of Lorenz-96", "lyapunov_exponent"),
+    ("What forcing F does a Lorenz-96 record imply? Estimate it by EKI.",
+     "parameter_inference"),
+])
+def test_estimating_a_statistic_is_not_inferring_a_parameter(question: str,
+                                                             asked: str) -> None:
+    assert read_question(question).quantity == asked
+
+
 def test_conditions_the_plan_cannot_apply_are_named(question: str, named: list[str]) -> None:
     # each would otherwise be answered as a different question (the whole record, the mean
     # seasonal cycle, every month) and look complete

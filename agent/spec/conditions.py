@@ -361,7 +361,9 @@ def ages(text: str) -> tuple[float, float] | None:
     return max(a, b), min(a, b)
 
 
-INFERENCE = re.compile(r"\b(?:recover|infer|calibrat|estimat)\w*\b")
+PARAMETER = r"\b(?:forcing|parameters?|coupling|scale ratios?|[fhcb])\b(?!\s*(?:of|=)?\s*\d)"
+INFERENCE = re.compile(rf"\b(?:recover|infer|calibrat|estimat)\w*\b.{{0,60}}{PARAMETER}|"
+                       rf"{PARAMETER}.{{0,40}}\b(?:recover|infer|calibrat|estimat)")
 """Words of a question asking for a model's parameters from data."""
 
 
