@@ -155,16 +155,6 @@ def test_composed_plans_carry_every_condition(question: str, tools: list[str],
     assert plan.not_applied == {}
 
 
-@pytest.mark.parametrize(("question", "named"), [
-    ("How does the EnKF's analysis RMSE change with ensemble size on Lorenz-96?",
-     ["how a result depends on a setting"]),
-    ("Correlation of JJAS All-India rainfall with DJF Niño-3.4 of the following winter?",
-     ["a season per series (JJAS and DJF)"]),
-    ("Compare the variance of the SOI before and after 1976.", ["period to 1975",
-                                                                "period 1976 on"]),
-    ("Which month has the largest Niño-3 variance?", ["a seasonal cycle of the variance"]),
-    ("How often is Niño-3.4 above 1 °C?", ["a condition on the data's own values"]),
-])
 @pytest.mark.parametrize(("question", "asked"), [
     ("Estimate the mean of Lorenz-96 with forcing 10", "mean"),
     ("Estimate the Lyapunov exponent of Lorenz-96", "lyapunov_exponent"),
@@ -176,6 +166,16 @@ def test_estimating_a_statistic_is_not_inferring_a_parameter(question: str,
     assert read_question(question).quantity == asked
 
 
+@pytest.mark.parametrize(("question", "named"), [
+    ("How does the EnKF's analysis RMSE change with ensemble size on Lorenz-96?",
+     ["how a result depends on a setting"]),
+    ("Correlation of JJAS All-India rainfall with DJF Niño-3.4 of the following winter?",
+     ["a season per series (JJAS and DJF)"]),
+    ("Compare the variance of the SOI before and after 1976.", ["period to 1975",
+                                                                "period 1976 on"]),
+    ("Which month has the largest Niño-3 variance?", ["a seasonal cycle of the variance"]),
+    ("How often is Niño-3.4 above 1 °C?", ["a condition on the data's own values"]),
+])
 def test_conditions_the_plan_cannot_apply_are_named(question: str, named: list[str]) -> None:
     # each would otherwise be answered as a different question (the whole record, the mean
     # seasonal cycle, every month) and look complete
