@@ -47,6 +47,7 @@ BUILTIN_MODULES = (
     "climcopilot.tools.emulators.extremes",
     "climcopilot.tools.emulators.inference",
     "climcopilot.tools.emulators.constrained",
+    "climcopilot.tools.emulators.uncertainty",
     "climcopilot.tools.emulators.online_sweep",
 )
 """The modules whose module-level :class:`~climcopilot.tools.base.Tool` objects are the

@@ -95,3 +95,24 @@ CLOSURE_LOSSES: tuple[Term, ...] = (
 """``emulators.closure_sweep``'s training losses."""
 
 TERMS = (*TERMS, CLOSURE_SWEEP, *CLOSURE_LOSSES)
+
+CLOSURE_UNCERTAINTY = Term("closure_uncertainty", "diagnostic",
+                           "a closure with predictive intervals, and its multi-fidelity variant",
+                           ("bayesian closure", "closure with uncertainty", "probabilistic "
+                            "closure", "closure uncertainty", "uncertainty of the closure",
+                            "calibrated closure", "predictive intervals of the closure",
+                            "multi-fidelity closure", "multifidelity closure",
+                            "multi-fidelity network", "closure with memory"))
+"""What people call ``emulators.closure_uncertainty``'s question."""
+
+UNCERTAINTY_METHODS: tuple[Term, ...] = (
+    Term("ensemble", "uncertainty_method", "a deep ensemble of Gaussian networks",
+         ("deep ensemble", "deep ensembles", "ensemble of networks", "network ensemble")),
+    Term("randomized_prior", "uncertainty_method", "randomized prior networks",
+         ("randomized prior", "randomised prior", "randomized prior network",
+          "randomized prior networks", "randomised prior networks", "rpn")),
+)
+"""``emulators.closure_uncertainty``'s methods, for its input only: not in TERMS, because the
+key ``ensemble`` is too common a word in questions (ensemble Kalman filters, forecasts)."""
+
+TERMS = (*TERMS, CLOSURE_UNCERTAINTY)
