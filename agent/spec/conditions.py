@@ -326,6 +326,22 @@ RAMP = re.compile(rf"(?:ramp\w*|harvesting|\bf)\b[^.;]*?\bfrom (?:f\s*=\s*)?{NUM
                   rf"{NUMBER}")
 
 
+THRESHOLD = re.compile(r"\b(above|over|exceed\w*|greater than|more than|below|under|less than)"
+                       r" ([-+]?\d+(?:\.\d+)?)")
+COUNTING = re.compile(r"\bhow (?:many|often)\b|\bfraction of\b|\bpercent(?:age)? of\b|"
+                      r"\bproportion of\b|\bnumber of (?:months|years|weeks)\b")
+
+
+def threshold(text: str) -> tuple[float, str] | None:
+    """(value, 'above' or 'below') of a counting question ('how many months had Nino-3.4 above
+    0.5 degC'); None for a question that does not count values past a threshold."""
+    m = THRESHOLD.search(text)
+    if m is None or not COUNTING.search(text):
+        return None
+    side = "below" if m.group(1) in ("below", "under", "less than") else "above"
+    return float(m.group(2)), side
+
+
 def percentile(text: str) -> float | None:
     """The percentile a question asks for ('the 95th percentile' -> 95)."""
     value = _first_number(r"\b(\d{1,2}(?:\.\d+)?)(?:st|nd|rd|th)? percentile", text)
@@ -444,6 +460,7 @@ def unknown_systems(text: str, known: list[tuple[int, int, str]]) -> list[str]:
             if not any(a <= m.start() < b or m.start() <= a < m.end() for a, b in spans)]
 
 
+VALUE_CONDITION = "a condition on the data's own values"
 UNSUPPORTED = (
     (r"\bspearman|\brank correlation|\bkendall", "a rank correlation (the tools compute "
      "Pearson's r)"),
@@ -469,8 +486,8 @@ UNSUPPORTED = (
      r"\b(?:during|in) (?:el nino|la nina)s?\b|\bwhen (?:the )?\S+ (?:is|was|are|were) "
      r"(?:positive|negative|above|below|high|low)|\b(?:above|below|exceed\w*|greater than|"
      r"less than|more than|under|over) [-+]?\d+(?:\.\d+)? ?(?:°|deg|ppm|mm|k\b|c\b|sd|"
-     r"std|standard)", "a condition on the data's own values (e.g. El Nino years or a "
-     "threshold): the tools use every time step"),
+     r"std|standard)", VALUE_CONDITION + " (e.g. El Nino years or a threshold): the tools use "
+     "every time step"),
     (r"\bdaily\b", "daily data (the bundled series are monthly or coarser)"),
     (r"\bfirst (?:exceed|pass|cross|reach|dro?p|fell|rose|went)\w*|\bwhen did .* "
      r"(?:exceed|cross|pass|reach)", "when a threshold was first crossed"),

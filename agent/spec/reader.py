@@ -152,6 +152,9 @@ def read_question(question: str) -> QuestionSpec:
         model = {}
         if asked == "percentile" and conditions.percentile(text) is not None:
             experiment["percentile"] = conditions.percentile(text)
+        counted = conditions.threshold(text) if len(series) == 1 else None
+        if counted is not None:  # "how many months above 0.5 degC": a count, not a filter
+            asked, experiment["threshold"] = "exceedance", counted[0]
     elif kind == "emulators":
         experiment = {k: v for k, v in experiment.items() if k == "component"}
     elif kind == "causal":
@@ -186,6 +189,7 @@ def read_question(question: str) -> QuestionSpec:
         transforms=transforms if kind in ("data", None) else [], lag=lag,
         per=conditions.per(text), window_unit=window_unit, extreme=conditions.extreme(text),
         settings=experiment,
-        system_params=model, unsupported=conditions.unsupported(text) + two_seasons,
-        problems=problems),
+        system_params=model, unsupported=[
+            u for u in conditions.unsupported(text) if asked != "exceedance"
+            or not u.startswith(conditions.VALUE_CONDITION)] + two_seasons, problems=problems),
         text)

@@ -279,6 +279,8 @@ class DescribeInput(BaseModel):
     handle: str = Field(description="handle of a series (calendar time or a paleo record)")
     percentile: float | None = Field(None, gt=0, lt=100, description="also this percentile "
                                      "of the values (e.g. 95), linear interpolation")
+    threshold: float | None = Field(None, description="also count the values above it "
+                                    "(n_above, fraction_above) and below it, in the units")
 
 
 class DescribeResult(ToolResult):
@@ -291,8 +293,9 @@ class DescribeResult(ToolResult):
 def describe(args: DescribeInput, ctx: ToolContext) -> DescribeResult:
     """Summary statistics of a series' finite values: mean, median, standard deviation
     (ddof=1), variance (its square, in squared units), skewness (adjusted Fisher-Pearson, as
-    pandas), min, max, range (max - min), n, and a percentile if asked, in the series' units,
-    with the steps it went through."""
+    pandas), min, max, range (max - min), n, a percentile if asked and how many values lie
+    above and below a threshold if given (strictly), in the series' units, with the steps it
+    went through."""
     da = series_of(ctx, args.handle)
     x = da.values[np.isfinite(da.values)].astype(float)
     if x.size < 2:
@@ -305,13 +308,18 @@ def describe(args: DescribeInput, ctx: ToolContext) -> DescribeResult:
               "n": float(x.size)}
     if args.percentile is not None:
         values["percentile"] = float(np.percentile(x, args.percentile))
+    if args.threshold is not None:
+        above, below = int((x > args.threshold).sum()), int((x < args.threshold).sum())
+        values.update(n_above=float(above), fraction_above=above / x.size,
+                      n_below=float(below), fraction_below=below / x.size)
     first, last = span(da).split(" to ")
     return DescribeResult(
         summary=f"{described(da)}, {first} to {last}: mean {values['mean']:.4g}, std "
                 f"{values['std']:.4g}, min {values['min']:.4g}, max {values['max']:.4g}, "
                 f"range {_quantity(values['range'], units)} (n = {x.size})",
         values=values, units={**{k: units for k in values}, "n": "1",
-                              "variance": squared(units), "skewness": "1"},
+                              "variance": squared(units), "skewness": "1",
+                              **{k: "1" for k in values if k.startswith(("n_", "fraction_"))}},
         checks=[Check(name="min <= mean <= max",
                       passed=values["min"] <= values["mean"] <= values["max"])],
         start=first, end=last, steps=settings(da).split("; ") if settings(da) else [])

@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from climcopilot.agent.spec import QuestionSpec, term_label
+from climcopilot.agent.spec.conditions import threshold
 from climcopilot.agent.steps import Step
 
 Results = dict[str, dict[str, Any]]
@@ -131,6 +132,14 @@ def headline(spec: QuestionSpec, results: Results) -> str:
             when = f"in **{month} {number(values[f'year_of_{end}'])}**"
         return (f"The {which} value of {names} is **{quantity_of(stat, f'{end}_value')}**, "
                 f"{when} ({stat.get('compared', 'values')} compared).")
+    if q == "exceedance" and "n_above" in values:
+        counted = threshold(spec.text)
+        side = counted[1] if counted else "above"
+        unit = stat.get("units", {}).get("mean", "")
+        shown = "" if unit in ("", "1", "?") else f" {unit}"
+        return (f"**{number(values[f'n_{side}'])}** of {number(values['n'])} values of {names} "
+                f"({number(values[f'fraction_{side}'] * 100, 3)} %) lie {side} "
+                f"{number(spec.settings['threshold'])}{shown}.")
     if q == "percentile" and "percentile" in values:
         return (f"The {number(spec.settings['percentile'])}th percentile of {names} is "
                 f"**{quantity_of(stat, 'percentile')}** (median "

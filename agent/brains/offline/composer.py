@@ -18,7 +18,7 @@ FREQUENCY = {s.key: s.frequency for s in SERIES}
 PALEO = {s.key for s in SERIES if s.time_axis == "age_ka"}
 SERIES_QUANTITIES = {"correlation", "lag_correlation", "trend", "rate", "seasonal_cycle",
                      "dominant_period", "autocorrelation", "extreme_year", "range", "mean",
-                     "std", "variance", "median", "skewness", "percentile",
+                     "std", "variance", "median", "skewness", "percentile", "exceedance",
                      "period_difference", "causal_direction"}
 SYSTEM_QUANTITIES = {"lyapunov_exponent", "kaplan_yorke_dimension", "doubling_time",
                      "exponent_sum", "mean", "std", "variance"}
@@ -29,7 +29,7 @@ STATISTIC = {"trend": "analysis.trend", "rate": "analysis.trend",
              "range": "analysis.describe", "mean": "analysis.describe",
              "std": "analysis.describe", "variance": "analysis.describe",
              "median": "analysis.describe", "skewness": "analysis.describe",
-             "percentile": "analysis.describe"}
+             "percentile": "analysis.describe", "exceedance": "analysis.describe"}
 AFTER_ALIGN = ("detrend", "anomalies", "standardize")
 """Transforms of two series applied after they are put on their common period, so that both
 lose a trend (or a cycle, a mean) fitted over the same years."""
@@ -148,6 +148,8 @@ class Composer:
         if quantity == "extreme_year" and FREQUENCY[key] in ("monthly", "weekly") and \
                 "seasonal_mean" not in spec.transforms and "annual_mean" not in spec.transforms:
             arguments["annual"] = self.extreme_of_years(key)
+        if quantity == "exceedance":
+            arguments["threshold"] = spec.settings["threshold"]
         if quantity == "percentile":
             if "percentile" in spec.settings:
                 arguments["percentile"] = spec.settings["percentile"]
