@@ -15,8 +15,8 @@ mean and standard deviation and trained on the Gaussian negative log-likelihood:
 The predictive distribution is the members' mixture, summarised by a Gaussian of the same
 mean and variance; its 90 % interval is mean +- z_0.95 std.
 
-Multi-fidelity (Meng & Karniadakis 2020; Yang et al. 2024): the low-fidelity data come from a
-cheaper physical model, the two-scale model with ``lf_J`` fast variables per slow one (its
+Multi-fidelity (Meng & Karniadakis 2020; Bhouri et al. 2023): the low-fidelity data come from
+a cheaper physical model, the two-scale model with ``lf_J`` fast variables per slow one (its
 coupling ``h sqrt(J / lf_J)`` keeps the closure's linear response), run at both the training
 forcing F and the test forcing F_test; the high-fidelity data are ``hf_pairs`` pairs of the
 full model at F only. The multi-fidelity closure is the low-fidelity ensemble's mean plus a
