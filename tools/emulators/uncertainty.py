@@ -4,10 +4,11 @@ closure that extrapolates to a larger forcing.
 The closure predicts the subgrid tendency ``U_k = -(h c / b) sum_j Y_{j,k}`` of slow variable k
 from ``X_k`` now and ``memory`` past samples of it (the same function at every k). Its
 uncertainty is an ensemble of ``members`` networks trained at once, each giving a Gaussian
-mean and standard deviation and trained on the Gaussian negative log-likelihood:
+mean and standard deviation, trained on the Gaussian negative log-likelihood of its own
+Poisson-bootstrap weighting of the pairs (each pair counted Poisson(1) times):
 
 * ``ensemble``: deep ensembles (Lakshminarayanan et al. 2017), members differ by their
-  random initial weights;
+  random initial weights and bootstrap weights;
 * ``randomized_prior``: randomized prior networks (Osband et al. 2018), each member's mean
   adds a fixed, untrained random network times ``prior_scale``, so members disagree where
   the data do not constrain them.
@@ -145,8 +146,9 @@ def mixture(mean: Tensor, std: Tensor) -> tuple[Tensor, Tensor]:
 def fit_ensemble(features: Tensor, target: Tensor, *, members: int, width: int,
                  prior_scale: float, iterations: int, seed: int, device: torch.device,
                  base: ProbabilisticClosure | None = None) -> ProbabilisticClosure:
-    """Full-batch Adam (cosine-annealed from 1e-2) on the mean Gaussian negative
-    log-likelihood of ``target`` (n,) given ``features`` (n, d), every member at once."""
+    """Full-batch Adam (cosine-annealed from 1e-2) on the Gaussian negative log-likelihood
+    of ``target`` (n,) given ``features`` (n, d), each member's pairs weighted by its own
+    Poisson(1) bootstrap counts, every member at once."""
     torch.manual_seed(seed)
     features, target = features.to(device), target.to(device)
     offset = torch.zeros_like(target)
@@ -161,11 +163,13 @@ def fit_ensemble(features: Tensor, target: Tensor, *, members: int, width: int,
         inputs.mean(0), inputs.std(0).clamp_min(1e-12), scale, base)
     z = ((inputs - closure.shift) / closure.spread).float().to(device)
     y = (residual / scale).float().to(device)
+    counts = torch.poisson(torch.ones(members, len(y))).to(device)  # Poisson bootstrap
     optimiser = torch.optim.Adam(closure.net.parameters(), lr=1e-2)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, iterations)
     for _ in range(iterations):
         mean, std = closure.net(z)
-        loss = (torch.log(std) + 0.5 * ((y - mean) / std) ** 2).mean()
+        nll = torch.log(std) + 0.5 * ((y - mean) / std) ** 2
+        loss = (counts * nll).sum() / counts.sum()
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -298,7 +302,8 @@ class UncertaintyResult(ToolResult):
 def closure_uncertainty(args: UncertaintyInput, ctx: ToolContext) -> UncertaintyResult:
     """Learn a two-scale Lorenz-96 subgrid closure with uncertainty and memory (the present and
     `memory` past X_k as input): a deep ensemble or randomized prior networks, each member a
-    Gaussian (mean, std) trained on the negative log-likelihood. Reports the coverage of its
+    Gaussian (mean, std) trained on the negative log-likelihood of a Poisson bootstrap of the
+    pairs. Reports the coverage of its
     90 % predictive intervals on held-out subgrid tendencies and their mean width. Then a
     multi-fidelity closure (abundant low-fidelity data from a cheaper two-scale model with
     lf_J fast variables, at F and F_test, plus hf_pairs high-fidelity pairs at F) against
