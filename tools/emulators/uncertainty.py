@@ -207,7 +207,7 @@ def low_fidelity_model(system: Lorenz96TwoScale, lf_J: int, F: float) -> Lorenz9
 @dataclass
 class UncertaintyOutcome:
     """The closures, their scores at F and F_test ({name: {"train"|"test": Score}}), the
-    held-out features and targets at F, and the wall time (s)."""
+    held-out (features, targets) at F and at F_test, and the wall time (s)."""
 
     closures: dict[str, ProbabilisticClosure]
     scores: dict[str, dict[str, Score]]
@@ -404,6 +404,8 @@ def plot_uncertainty(ctx: ToolContext, outcome: UncertaintyOutcome, described: s
     ax_band.set_xlabel("slow variable X_k now (state units)")
     ax_band.set_ylabel("subgrid tendency U_k (state units / MTU)")
     ax_band.legend(fontsize=8)
+    ax_band.set_title("held out at F; the band is jagged: it depends on the past X_k too",
+                      fontsize=9)
     positions = np.arange(len(FIDELITIES))
     for i, (regime, label) in enumerate((("train", "F (training)"),
                                          ("test", f"F_test = {F_test:g}"))):
@@ -411,7 +413,8 @@ def plot_uncertainty(ctx: ToolContext, outcome: UncertaintyOutcome, described: s
                    width=0.4, label=label)
     ax_bar.set_xticks(positions + 0.2, [n.replace("_", "-") for n in FIDELITIES])
     ax_bar.set_ylabel("RMSE of U (state units / MTU)")
-    ax_bar.legend(fontsize=8)
+    ax_bar.legend(fontsize=8, loc="lower right")
+    ax_bar.set_title("error of the ensemble mean, held out", fontsize=9)
     fig.suptitle(described, fontsize=10)
     fig.tight_layout()
     return save_figure(fig, ctx.figure_path("emulators_closure_uncertainty"))
