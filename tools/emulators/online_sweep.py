@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from pydantic import Field
 from scipy.stats import spearmanr, wasserstein_distance
@@ -337,14 +338,12 @@ def plot_sweep(rows: list[dict[str, Any]], designs: list[dict[str, Any]], title:
     for i, design in enumerate(designs):
         runs = [r for r in rows if r["design"] == design["design"]
                 and math.isfinite(r["online_rmse"])]
-        color = f"C{i % 10}"
+        color = colormaps["tab20"](i % 20)
         ax.scatter([r["offline_rmse"] for r in runs], [r["online_rmse"] for r in runs], s=8,
                    alpha=0.5, color=color)
         ax.scatter(design["offline_rmse"], design["online_rmse"], s=60, marker="D",
                    edgecolor="black", color=color,
                    label=f"{design['design']} ({design['stable_fraction']:.0%} stable)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
     ax.set_xlabel("offline error: RMSE of the subgrid tendency U (state units / MTU)")
     ax.set_ylabel("online error: forecast RMSE of X (state units)")
     ax.set_title(title, fontsize=9)
