@@ -15,8 +15,9 @@ from climcopilot.tools.base import ToolContext, ToolError
 from climcopilot.tools.emulators.online_sweep import closure_sweep, ensemble_size
 
 SMALL = {"losses": ["mse", "mae"], "dropouts": [0.0], "memories": [0, 2],
-         "normalisations": ["standard"], "runs_per_design": 2, "iterations": 100,
-         "train_duration": 5.0, "online_duration": 2.0, "members": 2, "n_workers": 2}
+         "normalisations": ["standard"], "runs_per_design": 2, "iterations": 60,
+         "train_duration": 3.0, "online_duration": 1.5, "forecast_duration": 0.5,
+         "members": 2, "n_workers": 2}
 
 
 def scipy_spearman(rows: list[dict]) -> tuple[float, float]:
