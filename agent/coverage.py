@@ -12,7 +12,8 @@ from climcopilot.agent.steps import Step
 from climcopilot.tools.vocabulary import compact
 
 SYSTEM_OF_TOOL = {tool: "lorenz96_two_scale" for tool in (
-    "emulators.hybrid", "emulators.joint_closure", "emulators.constrained_closure")}
+    "emulators.hybrid", "emulators.joint_closure", "emulators.constrained_closure",
+    "emulators.closure_sweep", "emulators.closure_uncertainty")}
 """Tools that run one system only (they take no ``system`` argument)."""
 
 

@@ -113,6 +113,13 @@ COMPOSED = [
                                      "observed_every": 2}}),
     ("Learn the two-scale Lorenz-96 closure jointly with the forcing F through the solver.",
      ["emulators.joint_closure"], {}),
+    ("How well does offline error predict online error over 100 hybrid runs of the two-scale "
+     "Lorenz-96 closure?", ["emulators.closure_sweep"],
+     {"emulators.closure_sweep": {"runs_per_design": 7, "n_workers": 2}}),
+    ("Train a deep-ensemble closure with memory for the two-scale Lorenz-96. What share of "
+     "held-out tendencies do its 90 % predictive intervals cover, and does a multi-fidelity "
+     "closure extrapolate to F = 24?", ["emulators.closure_uncertainty"],
+     {"emulators.closure_uncertainty": {"F_test": 24}}),
     ("What is the median SOI?", ["data.open_series", "analysis.describe", "viz.line_plot"],
      {}),
     ("What is the 95th percentile of monthly Niño-3.4 anomalies?",

@@ -383,6 +383,12 @@ INFERENCE = re.compile(rf"\b(?:recover|infer|calibrat|estimat)\w*\b.{{0,60}}{PAR
 """Words of a question asking for a model's parameters from data."""
 
 
+def count_of_runs(text: str) -> int | None:
+    """How many runs a sweep question asks for ('over 100 hybrid runs' -> 100)."""
+    value = _first_number(r"\b(\d+) (?:hybrid |online |model )*(?:runs|simulations)\b", text)
+    return int(value) if value is not None else None
+
+
 def inference_settings(text: str) -> dict[str, Any]:
     """The settings of a parameter-inference question: the method ('ensemble Kalman
     inversion' -> eki, 'gradient descent through the solver' -> gradient), the noise (a

@@ -80,6 +80,24 @@ def _tool_question(spec: QuestionSpec, text: str) -> QuestionSpec:
     system's ensemble, with that tool's settings; unchanged otherwise."""
     if spec.system in ("lorenz96", "lorenz96_two_scale") and not spec.methods:
         closure = re.search(r"\bclosure|\bparameteri[sz]ation", text)
+        named = first(text, "diagnostic")
+        if named == "closure_sweep" or closure and re.search(
+                r"offline .{0,40}online|\bonline ensembles?\b|\bdesigns?\b", text):
+            runs = conditions.count_of_runs(text)
+            return spec.model_copy(update={
+                "quantity": "closure_sweep", "system_params": {},
+                "settings": {"runs_per_design": -(-runs // 16)} if runs else {}})
+        if named == "closure_uncertainty" or closure and re.search(
+                r"uncertaint|predictive interval|deep[- ]ensemble|randomi[sz]ed prior|"
+                r"bayesian|multi-?fidelity", text):
+            found: dict[str, object] = {}
+            if re.search(r"randomi[sz]ed prior|\brpn\b", text):
+                found["method"] = "randomized_prior"
+            if "F" in spec.system_params and re.search(r"extrapolat|out(?:side)? of train|"
+                                                        r"warmer|test", text):
+                found["F_test"] = spec.system_params["F"]
+            return spec.model_copy(update={"quantity": "closure_uncertainty",
+                                           "settings": found, "system_params": {}})
         if closure and re.search(r"\bjoint|\btogether with\b|\bwith the forcing\b", text):
             return spec.model_copy(update={"quantity": "joint_closure", "settings": {}})
         if closure and re.search(r"\bconserv|\benergy budget\b", text):

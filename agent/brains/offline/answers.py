@@ -212,6 +212,22 @@ def headline(spec: QuestionSpec, results: Results) -> str:
                  for name in (k.removesuffix("_true") for k in values if k.endswith("_true"))
                  for m in ("gradient", "eki") if f"{name}_{m}" in values]
         return "Recovered " + "; ".join(parts) + f" ({stat.get('summary', '')})."
+    if q == "closure_sweep" and "spearman_rho" in values:
+        return (f"Over {number(values['n_runs'])} online runs of {number(values['n_designs'])} "
+                f"hybrid designs, offline and online error rank-correlate at **rho = "
+                f"{number(values['spearman_rho'], 3)}** (Spearman, p = "
+                f"{number(values['spearman_p'], 2)}); best design {stat.get('best_design')} "
+                f"(online RMSE {number(values['best_online_rmse'], 3)}), "
+                f"{number(values['stable_fraction'] * 100, 3)} % of runs stable.")
+    if q == "closure_uncertainty" and "coverage_90" in values:
+        fidelities = ", ".join(
+            f"{name.replace('_', '-')} {number(values[f'rmse_F_test_{name}'], 3)}"
+            for name in ("low_fidelity", "high_fidelity", "multi_fidelity")
+            if f"rmse_F_test_{name}" in values)
+        return (f"The closure's 90 % predictive intervals cover **"
+                f"{number(values['coverage_90'] * 100, 3)} %** of held-out subgrid tendencies "
+                f"(mean width {quantity_of(stat, 'interval_width')}); RMSE at the forcing "
+                f"outside training: {fidelities}.")
     if q == "analysis_rmse":
         return (f"The time-mean analysis RMSE is **{quantity_of(stat, 'rmse_a')}** "
                 f"({stat.get('summary', '')}).")

@@ -373,6 +373,15 @@ class Composer:
                      f"{term_label('dynamical_system', spec.system)} and recover its parameters "
                      "through the solver (L-BFGS on RK4 windows, Laplace standard errors) or by "
                      "ensemble Kalman inversion.")
+        elif quantity in ("closure_sweep", "closure_uncertainty") and spec.system:
+            sweep = quantity == "closure_sweep"
+            self.add("stat", f"emulators.{quantity}",
+                     {**spec.settings, **({"n_workers": 2} if sweep else {})},
+                     "Run hybrid online runs over the design choices (loss, dropout, memory, "
+                     "normalisation; seeds) on Dask and rank offline against online error."
+                     if sweep else "Train an ensemble closure with memory, score its 90 % "
+                     "predictive intervals on held-out tendencies, and test low-, high- and "
+                     "multi-fidelity closures at a forcing outside training.")
         elif quantity in ("joint_closure", "constrained_closure") and spec.system:
             tool = f"emulators.{quantity}"
             self.add("stat", tool, {},
