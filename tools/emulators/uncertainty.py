@@ -74,8 +74,9 @@ class EnsembleNet(nn.Module):
     def __init__(self, members: int, inputs: int, width: int, prior_scale: float) -> None:
         super().__init__()
         sizes = [(inputs, width), (width, width), (width, 2)]
-        self.weights = nn.ParameterList(nn.Parameter(w) for w, _ in self._init(members, sizes))
-        self.biases = nn.ParameterList(nn.Parameter(b) for _, b in self._init(members, sizes))
+        trained = self._init(members, sizes)
+        self.weights = nn.ParameterList(nn.Parameter(w) for w, _ in trained)
+        self.biases = nn.ParameterList(nn.Parameter(b) for _, b in trained)
         self.prior_scale = prior_scale
         for i, (w, b) in enumerate(self._init(members, sizes)):
             self.register_buffer(f"prior_w{i}", w)
@@ -121,11 +122,7 @@ class ProbabilisticClosure:
 
     def inputs(self, features: Tensor) -> tuple[Tensor, Tensor]:
         """Normalised network inputs (n, d) and the base mean to add (n,), state units/MTU."""
-        features = features.to(self.shift.device)
-        offset = torch.zeros(len(features), dtype=features.dtype, device=features.device)
-        if self.base is not None:
-            offset = mixture(*self.base.predict(features))[0]
-            features = torch.cat((features, offset.unsqueeze(-1)), -1)
+        features, offset = with_base(features.to(self.shift.device), self.base)
         return ((features - self.shift) / self.spread).float(), offset
 
     @torch.no_grad()
@@ -135,6 +132,16 @@ class ProbabilisticClosure:
         z, offset = self.inputs(features)
         mean, std = self.net(z)
         return offset + mean.double() * self.scale, std.double() * self.scale
+
+
+def with_base(features: Tensor, base: ProbabilisticClosure | None) -> tuple[Tensor, Tensor]:
+    """``features`` (n, d) with the base's mixture mean appended (n, d + 1), and that mean
+    (n,); without a base, ``features`` and zeros."""
+    if base is None:
+        return features, torch.zeros(len(features), dtype=features.dtype,
+                                      device=features.device)
+    offset = mixture(*base.predict(features))[0]
+    return torch.cat((features, offset.unsqueeze(-1)), -1), offset
 
 
 def mixture(mean: Tensor, std: Tensor) -> tuple[Tensor, Tensor]:
@@ -150,13 +157,8 @@ def fit_ensemble(features: Tensor, target: Tensor, *, members: int, width: int,
     of ``target`` (n,) given ``features`` (n, d), each member's pairs weighted by its own
     Poisson(1) bootstrap counts, every member at once."""
     torch.manual_seed(seed)
-    features, target = features.to(device), target.to(device)
-    offset = torch.zeros_like(target)
-    inputs = features
-    if base is not None:
-        offset = mixture(*base.predict(features))[0]
-        inputs = torch.cat((features, offset.unsqueeze(-1)), -1)
-    residual = target - offset
+    inputs, offset = with_base(features.to(device), base)
+    residual = target.to(device) - offset
     scale = float(residual.std())
     closure = ProbabilisticClosure(
         EnsembleNet(members, inputs.shape[-1], width, prior_scale).to(device),
