@@ -37,11 +37,10 @@ from climcopilot.tools.emulators.hybrid import (
     compare_climate,
     r_squared,
     run_one_level,
-    subgrid_tendency,
+    train_test_truth,
 )
 from climcopilot.tools.emulators.inputs import HybridInput
 from climcopilot.tools.emulators.limits import check_training, step_count
-from climcopilot.tools.emulators.simulate import simulate_states
 from climcopilot.tools.emulators.systems import Lorenz96, Lorenz96TwoScale, cpu_threads
 from climcopilot.tools.viz.figures import save_figure
 
@@ -140,12 +139,9 @@ def run_constrained(system: Lorenz96TwoScale, *, dt: float, sample_every: int,
     """Train the three variants on one truth run, score them on another, offline and online
     (the one-level model from the test truth's first states)."""
     began = time.perf_counter()
-    common = {"dt": dt, "spinup": system.default_spinup, "every": sample_every,
-              "members": members, "allow_large": allow_large}
-    x_train, u_train = subgrid_tendency(system, simulate_states(
-        system, duration=train_duration, seed=seed, **common))
-    x_test, u_test = subgrid_tendency(system, simulate_states(
-        system, duration=online_duration, seed=seed + 1, **common))
+    x_train, u_train, x_test, u_test = train_test_truth(
+        system, dt=dt, sample_every=sample_every, train_duration=train_duration,
+        test_duration=online_duration, members=members, seed=seed, allow_large=allow_large)
     flat_x, flat_u = x_train.reshape(-1, system.K), u_train.reshape(-1, system.K)
     transfer_test = (x_test * u_test).sum(-1)
     rms = float(transfer_test.pow(2).mean().sqrt())

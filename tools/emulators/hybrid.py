@@ -151,6 +151,21 @@ class HybridOutcome:
     climates: dict[str, ClimateComparison]
 
 
+def train_test_truth(system: Lorenz96TwoScale, *, dt: float, sample_every: int,
+                     train_duration: float, test_duration: float, members: int, seed: int,
+                     allow_large: bool = False) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Slow variables and subgrid tendencies ``(x_train, u_train, x_test, u_test)``, each
+    (members, time, K), of a training truth (``seed``) and an independent test truth
+    (``seed + 1``), sampled every ``sample_every`` RK4 steps after the system's spin-up."""
+    common = {"dt": dt, "spinup": system.default_spinup, "every": sample_every,
+              "members": members, "allow_large": allow_large}
+    x_train, u_train = subgrid_tendency(system, simulate_states(
+        system, duration=train_duration, seed=seed, **common))
+    x_test, u_test = subgrid_tendency(system, simulate_states(
+        system, duration=test_duration, seed=seed + 1, **common))
+    return x_train, u_train, x_test, u_test
+
+
 def run_hybrid(system: Lorenz96TwoScale, *, dt: float, train_duration: float,
                online_duration: float, members: int, sample_every: int,
                seed: int, allow_large: bool = False) -> HybridOutcome:
@@ -158,12 +173,9 @@ def run_hybrid(system: Lorenz96TwoScale, *, dt: float, train_duration: float,
 
     ToolError past the :mod:`.limits` unless ``allow_large``."""
     tau = dt * sample_every
-    common = {"dt": dt, "spinup": 10.0, "every": sample_every, "members": members,
-              "allow_large": allow_large}
-    train = simulate_states(system, duration=train_duration, seed=seed, **common)
-    test = simulate_states(system, duration=online_duration, seed=seed + 1, **common)
-    x_train, u_train = subgrid_tendency(system, train)
-    x_test, u_test = subgrid_tendency(system, test)
+    x_train, u_train, x_test, u_test = train_test_truth(
+        system, dt=dt, sample_every=sample_every, train_duration=train_duration,
+        test_duration=online_duration, members=members, seed=seed, allow_large=allow_large)
     closure = fit_closure(x_train, u_train, seed=seed)
     with torch.no_grad():
         offline_r2 = r_squared(closure(x_test), u_test)

@@ -29,10 +29,9 @@ from scipy.stats import spearmanr, wasserstein_distance
 from torch import Tensor, nn
 
 from climcopilot.tools.base import Check, ToolContext, ToolError, ToolResult, tool
-from climcopilot.tools.emulators.hybrid import subgrid_tendency
+from climcopilot.tools.emulators.hybrid import train_test_truth
 from climcopilot.tools.emulators.inputs import HybridInput
 from climcopilot.tools.emulators.limits import check_sweep, step_count
-from climcopilot.tools.emulators.simulate import simulate_states
 from climcopilot.tools.emulators.systems import Lorenz96, Lorenz96TwoScale, cpu_threads, rk4
 from climcopilot.tools.emulators.vocabulary import CLOSURE_LOSSES
 from climcopilot.tools.vocabulary import aliased
@@ -196,12 +195,9 @@ def sweep_truth(system: Lorenz96TwoScale, *, dt: float, sample_every: int,
                 train_duration: float, test_duration: float, members: int, seed: int,
                 allow_large: bool = False) -> SweepTruth:
     """The training truth (seed) and the independent test truth (seed + 1)."""
-    common = {"dt": dt, "spinup": system.default_spinup, "every": sample_every,
-              "members": members, "allow_large": allow_large}
-    x_train, u_train = subgrid_tendency(system, simulate_states(
-        system, duration=train_duration, seed=seed, **common))
-    x_test, u_test = subgrid_tendency(system, simulate_states(
-        system, duration=test_duration, seed=seed + 1, **common))
+    x_train, u_train, x_test, u_test = train_test_truth(
+        system, dt=dt, sample_every=sample_every, train_duration=train_duration,
+        test_duration=test_duration, members=members, seed=seed, allow_large=allow_large)
     return SweepTruth(x_train=x_train, u_train=u_train, x_test=x_test, u_test=u_test, dt=dt,
                       sample_every=sample_every, F=system.F)
 
