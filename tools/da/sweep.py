@@ -7,15 +7,13 @@ tasks elsewhere (runs are seeded, so a rerun gives the same row).
 from __future__ import annotations
 
 import itertools
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
-from distributed import Client, LocalCluster
+from distributed import Client
 
 from climcopilot.tools.base import ToolError
+from climcopilot.tools.cluster import dask_client
 from climcopilot.tools.da.inputs import (
     ENSEMBLE_METHODS,
     INFLATED_METHODS,
@@ -58,24 +56,6 @@ def twin_row(args: TwinInput) -> dict[str, Any]:
             "infl": args.infl if args.method in INFLATED_METHODS else None, "seed": args.seed,
             "rmse_a": outcome.rmse_a, "rmse_f": outcome.rmse_f, "spread_a": outcome.spread_a,
             "wall_s": outcome.wall_s, "diverged": outcome.diverged}
-
-
-@contextmanager
-def dask_client(address: str | None, n_workers: int) -> Iterator[Client]:
-    """A client of the scheduler at ``address``, or of a fresh LocalCluster of processes."""
-    if address is not None:
-        try:
-            client = Client(address, timeout="5s")
-        except OSError as exc:
-            raise ToolError(f"cannot reach the Dask scheduler at {address!r}: {exc}; "
-                            "check the address or pass null for a LocalCluster") from exc
-        with client:
-            yield client
-        return
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
-        yield client
 
 
 def run_sweep(args: SweepInput, client: Client | None = None) -> pd.DataFrame:

@@ -288,7 +288,7 @@ def run_closure_sweep(grid: list[tuple[Design, int]], truth: SweepTruth,
                       settings: RunSettings, *, address: str | None,
                       n_workers: int) -> list[dict[str, Any]]:
     """Every run of ``grid`` as a row, one Dask task per run (the truth scattered once)."""
-    from climcopilot.tools.da.sweep import dask_client
+    from climcopilot.tools.cluster import dask_client
 
     with dask_client(address, n_workers) as client:
         shared = client.scatter(truth, broadcast=True)
