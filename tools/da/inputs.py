@@ -12,9 +12,9 @@ from climcopilot.tools.vocabulary import aliased
 
 ModelParams = dict[str, int | float | bool | str]
 MethodName = Annotated[Literal["oi", "3dvar", "4dvar", "enkf", "etkf", "denkf", "letkf", "pf",
-                               "ensf"], aliased(METHOD_TERMS)]
+                               "ensf", "ensf_learned"], aliased(METHOD_TERMS)]
 """A DA method by its key; any alias of :mod:`.vocabulary` is accepted ("3D-Var", "var3d")."""
-INFLATED_METHODS = ("enkf", "etkf", "denkf", "letkf", "ensf")  # take infl
+INFLATED_METHODS = ("enkf", "etkf", "denkf", "letkf", "ensf", "ensf_learned")  # take infl
 ROTATED_METHODS = ("etkf", "letkf")  # take rot
 ENSEMBLE_METHODS = (*INFLATED_METHODS, "pf")  # take N
 
@@ -70,6 +70,12 @@ class ExperimentInput(BaseModel):
                          "left at t = 1)")
     eps_b: float = Field(0.025, ge=0, lt=1, description="ensf: beta^2(0) of the forward "
                          "diffusion beta^2(t) = eps_b + (1 - eps_b) t (noise left at t = 0)")
+    prior_weight: float = Field(0.2, ge=0, le=1, description="ensf_learned: weight of the "
+                                "learned climatological score in the prior score (the rest "
+                                "is the ensemble's Monte Carlo score, as in ensf)")
+    train_steps: int = Field(2000, ge=1, le=100_000, description="ensf_learned: Adam steps "
+                             "of denoising score matching on the system's climatology (256 "
+                             "states each); trained once per set-up in the process")
     allow_large: bool = Field(False, description="run even when a work count (N x Ko x dim, "
                               "model steps Ko x dko, ...) exceeds its limit; such a run may "
                               "take hours")
@@ -83,7 +89,8 @@ class TwinInput(ExperimentInput):
 
     method: MethodName = Field("etkf", description="oi, 3dvar, 4dvar (strong constraint), "
                                "enkf (stochastic, perturbed obs), etkf, denkf, letkf, pf, ensf "
-                               "(ensemble score filter)")
+                               "(ensemble score filter), ensf_learned (ensf with a learned "
+                               "climatological prior score)")
     N: int = Field(20, ge=2, le=10_000, description="ensemble size / number of particles")
     infl: float = Field(1.0, gt=0, le=10, description="multiplicative inflation of the "
                         "ensemble anomalies after each analysis (1 = none)")

@@ -19,6 +19,7 @@ from climcopilot.tools.da.inputs import (
     ExperimentInput,
     TwinInput,
 )
+from climcopilot.tools.da.learned_prior import LearnedPriorEnSF
 from climcopilot.tools.da.limits import check_work
 from climcopilot.tools.da.operators import build_obs
 from climcopilot.tools.da.particle import BootstrapPF
@@ -61,6 +62,10 @@ def build_method(args: TwinInput) -> DAMethod:
         case "ensf":
             return EnSF(N=args.N, infl=args.infl, sde_steps=args.sde_steps, eps_a=args.eps_a,
                         eps_b=args.eps_b)
+        case "ensf_learned":
+            return LearnedPriorEnSF(N=args.N, infl=args.infl, sde_steps=args.sde_steps,
+                                    eps_a=args.eps_a, eps_b=args.eps_b,
+                                    prior_weight=args.prior_weight, train_steps=args.train_steps)
         case _:
             raise ToolError(f"unknown method {args.method!r}")
 

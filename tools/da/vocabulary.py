@@ -24,6 +24,9 @@ METHOD_TERMS: tuple[Term, ...] = (
     Term("ensf", "da_method", "EnSF (ensemble score filter)",
          ("ensf", "ensemble score filter", "score-based filter", "score filter",
           "score-based ensemble filter")),
+    Term("ensf_learned", "da_method", "EnSF with a learned prior (score-based DA)",
+         ("ensf_learned", "learned-prior ensf", "learned prior", "score-based da with a learned "
+          "prior", "learned score filter", "score-based data assimilation")),
 )
 
 OBS_OPERATOR_TERMS: tuple[Term, ...] = (
