@@ -49,6 +49,7 @@ BUILTIN_MODULES = (
     "climcopilot.tools.emulators.constrained",
     "climcopilot.tools.emulators.uncertainty",
     "climcopilot.tools.emulators.online_sweep",
+    "climcopilot.tools.emulators.generative",
 )
 """The modules whose module-level :class:`~climcopilot.tools.base.Tool` objects are the
 built-in tools (a test checks the list against the modules that define tools)."""

@@ -116,3 +116,15 @@ UNCERTAINTY_METHODS: tuple[Term, ...] = (
 key ``ensemble`` is too common a word in questions (ensemble Kalman filters, forecasts)."""
 
 TERMS = (*TERMS, CLOSURE_UNCERTAINTY)
+
+GENERATIVE_EMULATOR = Term("generative_emulator", "diagnostic",
+                           "a stochastic emulator's ensemble forecasts: spread-skill, CRPS and "
+                           "energy spectra against the true system",
+                           ("generative emulator", "stochastic emulator",
+                            "probabilistic emulator", "conditional gaussian emulator",
+                            "ensemble spread vs error", "spread-skill ratio",
+                            "spread skill ratio", "crps of the emulator",
+                            "ensemble emulator"))
+"""What people call ``emulators.generative_emulator``'s question."""
+
+TERMS = (*TERMS, GENERATIVE_EMULATOR)
