@@ -91,8 +91,8 @@ class GaussianEmulator(nn.Module):
         return self.mean.step(x), std
 
     def nll(self, pairs: Tensor) -> Tensor:
-        """Mean Gaussian negative log-likelihood (constants dropped) of the normalised next
-        states of ``pairs`` (batch, 2, N)."""
+        """Mean Gaussian negative log-likelihood of the next states of ``pairs`` (batch, 2, N),
+        the std in units of ``increment_std`` (constants dropped)."""
         mean, std = self.moments(pairs[:, 0])
         scale = self.mean.increment_std
         z = (pairs[:, 1] - mean) / std
@@ -110,8 +110,8 @@ class GaussianEmulator(nn.Module):
         return torch.stack(out)
 
 
-def fit_noise(mean: Emulator, pairs: Tensor, *, iterations: int, seed: int) -> tuple[
-        GaussianEmulator, list[float]]:
+def fit_noise(mean: Emulator, pairs: Tensor, *, iterations: int,
+              seed: int) -> tuple[GaussianEmulator, list[float]]:
     """A :class:`GaussianEmulator` around ``mean``, its log-std fitted by full-batch Adam on
     ``pairs`` (n, 2, N); returns it and the loss per iteration."""
     torch.manual_seed(seed)
@@ -177,16 +177,15 @@ def run_generative(system: DynamicalSystem, *, dt: float, duration: float, traje
     ensemble = generative.rollout((centre + kicks[1:]).reshape(-1, system.dim), n_steps,
                                   generator).reshape(n_steps + 1, members, starts, system.dim)
     deterministic = mean.rollout(centre.float(), n_steps)
-    lead = lead_steps
     errors = ensemble.mean(1) - truth
     spectra = {name: energy_spectrum(run[-1]).cpu().numpy()
                for name, run in (("true", truth), ("generative", ensemble),
                                  ("deterministic", deterministic))}
     small = slice(3 * len(spectra["true"]) // 4, None)
     return GenerativeOutcome(
-        spread_skill=spread_skill_ratio(ensemble[lead], truth[lead]),
-        crps=float(fair_crps(ensemble[lead], truth[lead]).mean()),
-        deterministic_mae=float((deterministic[lead] - truth[lead]).abs().mean()),
+        spread_skill=spread_skill_ratio(ensemble[lead_steps], truth[lead_steps]),
+        crps=float(fair_crps(ensemble[lead_steps], truth[lead_steps]).mean()),
+        deterministic_mae=float((deterministic[lead_steps] - truth[lead_steps]).abs().mean()),
         spectrum_ratio=float(spectra["generative"][small].mean() / spectra["true"][small].mean()),
         leads=np.arange(n_steps + 1) * dt,
         rmse=errors.pow(2).mean((1, 2)).sqrt().cpu().numpy(),
