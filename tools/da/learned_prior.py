@@ -71,9 +71,10 @@ def train_denoiser(samples: Tensor, eps_a: float, eps_b: float, steps: int, seed
     with torch.inference_mode(False), torch.enable_grad():
         data = samples.detach().clone().float()
         n, dim = data.shape
-        torch.manual_seed(seed)
-        model = Denoiser(dim, data.mean(0), float(data.var(0).mean()), eps_a, eps_b).to(
-            data.device)
+        with torch.random.fork_rng(devices=[]):  # seeded weights; the global stream untouched
+            torch.manual_seed(seed)
+            model = Denoiser(dim, data.mean(0), float(data.var(0).mean()), eps_a, eps_b)
+        model = model.to(data.device)
         optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, steps)
         for _ in range(steps):
