@@ -120,6 +120,8 @@ COMPOSED = [
      "held-out tendencies do its 90 % predictive intervals cover, and does a multi-fidelity "
      "closure extrapolate to F = 24?", ["emulators.closure_uncertainty"],
      {"emulators.closure_uncertainty": {"F_test": 24}}),
+    ("What is the spread-skill ratio of a generative emulator of Lorenz-96, and is its CRPS "
+     "below the deterministic emulator's error?", ["emulators.generative_emulator"], {}),
     ("What is the median SOI?", ["data.open_series", "analysis.describe", "viz.line_plot"],
      {}),
     ("What is the 95th percentile of monthly Niño-3.4 anomalies?",

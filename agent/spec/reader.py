@@ -81,6 +81,11 @@ def _tool_question(spec: QuestionSpec, text: str) -> QuestionSpec:
     if spec.system in ("lorenz96", "lorenz96_two_scale") and not spec.methods:
         closure = re.search(r"\bclosure|\bparameteri[sz]ation", text)
         named = first(text, "diagnostic")
+        if named == "generative_emulator" and spec.system == "lorenz96":
+            return spec.model_copy(update={
+                "quantity": "generative_emulator", "settings": {},
+                "system_params": {k: v for k, v in spec.system_params.items()
+                                  if k in ("N", "F")}})
         if named == "closure_sweep" or closure and re.search(
                 r"offline .{0,40}online|\bonline ensembles?\b|\bdesigns?\b", text):
             runs = conditions.count_of_runs(text)

@@ -92,7 +92,8 @@ def twin_experiment(args: TwinInput, ctx: ToolContext) -> TwinResult:
     """Run a data-assimilation twin experiment: simulate a truth of a chaotic system (lorenz63,
     lorenz96, lorenz96_two_scale, or a plugin model), observe it with noise through an
     obs_operator (identity, arctan, quadratic, abs, or a plugin's), and estimate it with one
-    method (oi, 3dvar, 4dvar, enkf, etkf, denkf, letkf, pf, ensf = ensemble score filter).
+    method (oi, 3dvar, 4dvar, enkf, etkf, denkf, letkf, pf, ensf = ensemble score filter,
+    ensf_learned = ensf with a learned climatological prior).
     Returns rmse_a (time
     mean after burn-in of the spatial RMS error of the analysis mean), rmse_f, spread_a and wall
     time, a figure of error and spread over time, and checks that flag a diverging filter.

@@ -212,6 +212,13 @@ def headline(spec: QuestionSpec, results: Results) -> str:
                  for name in (k.removesuffix("_true") for k in values if k.endswith("_true"))
                  for m in ("gradient", "eki") if f"{name}_{m}" in values]
         return "Recovered " + "; ".join(parts) + f" ({stat.get('summary', '')})."
+    if q == "generative_emulator" and "spread_skill_ratio" in values:
+        return (f"The generative emulator's ensemble at 1 Lyapunov time: spread-skill ratio "
+                f"**{number(values['spread_skill_ratio'], 3)}**, CRPS "
+                f"**{quantity_of(stat, 'crps')}** against the deterministic emulator's mean "
+                f"absolute error {quantity_of(stat, 'deterministic_mae')}; small-scale energy "
+                f"after 10 Lyapunov times **{number(values['spectrum_ratio_small_scales'], 3)}"
+                f"** of the true system's.")
     if q == "closure_sweep" and "spearman_rho" in values:
         return (f"Over {number(values['n_runs'])} online runs of {number(values['n_designs'])} "
                 f"hybrid designs, offline and online error rank-correlate at **rho = "

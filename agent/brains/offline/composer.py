@@ -373,6 +373,12 @@ class Composer:
                      f"{term_label('dynamical_system', spec.system)} and recover its parameters "
                      "through the solver (L-BFGS on RK4 windows, Laplace standard errors) or by "
                      "ensemble Kalman inversion.")
+        elif quantity == "generative_emulator" and spec.system:
+            self.add("stat", "emulators.generative_emulator", dict(spec.system_params),
+                     "Train a conditional Gaussian emulator of Lorenz-96 (mean and spread by "
+                     "ring convolutions), forecast ensembles from perturbed starts and score "
+                     "spread-skill and CRPS at 1 Lyapunov time against the deterministic "
+                     "emulator, and the small-scale energy after 10.")
         elif quantity in ("closure_sweep", "closure_uncertainty") and spec.system:
             sweep = quantity == "closure_sweep"
             self.add("stat", f"emulators.{quantity}",
