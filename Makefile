@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 	# CPU build of torch first, so a CPU machine does not pull a multi-GB CUDA build.
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	# the compiled Lorenz-63/96 steps, beside their source (the sandbox sees them read-only)
+	$(BIN)/python -m climcopilot.tools.emulators.native
 	touch $(STAMP)
 
 install: $(STAMP)

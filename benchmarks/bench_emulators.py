@@ -5,10 +5,12 @@ Lorenz-96 (N = 40, F = 8, dt = 0.05) at 10,000 members, one thread, float64:
 - NumPy: the plain vectorised ``np.roll`` RK4, each run in a process of its own, as it runs by
   default and with glibc's malloc told to keep freed memory (``MALLOC_MMAP_THRESHOLD_``,
   ``MALLOC_TRIM_THRESHOLD_``), which removes its page faults;
-- ours: ``DynamicalSystem.step`` (eager, the per-call API), the hand-fused
-  ``Lorenz96Columns`` (what ``integrate`` runs by default) and the compiled column RK4 (what it
-  runs for long runs; the first call timed with an empty inductor cache and, in a new process,
-  with it warm), and ``integrate`` end to end keeping every 100th and every state.
+- ours: the compiled C step (tools/emulators/native.c) in place (``NativeStepper``, what
+  ``integrate`` runs where a C compiler is found) and through ``DynamicalSystem.step`` (a new
+  tensor per call); the torch RK4 (``rk4`` over the tendency, eager), the hand-fused
+  ``Lorenz96Columns`` and the compiled column RK4 (the fallbacks without a C compiler; the
+  first compiled call timed with an empty inductor cache and, in a new process, with it
+  warm); and ``integrate`` end to end keeping every 100th and every state.
 
 The bound: an RK4 step must read the state and write it once, ``2 * members * N * 8`` bytes;
 divided into the triad bandwidth measured here on arrays of the state's size
@@ -36,8 +38,13 @@ import torch
 from climcopilot.tools.emulators.catalog import get_system
 from climcopilot.tools.emulators.compiled import compiled_step
 from climcopilot.tools.emulators.networks import RingCNN
-from climcopilot.tools.emulators.steppers import Lorenz96Columns, model_step
-from climcopilot.tools.emulators.systems import cpu_threads, integrate
+from climcopilot.tools.emulators.steppers import (
+    ColumnStepper,
+    Lorenz96Columns,
+    NativeStepper,
+    model_step,
+)
+from climcopilot.tools.emulators.systems import cpu_threads, integrate, lorenz96_column_step, rk4
 
 N, F, DT, MEMBERS = 40, 8.0, 0.05, 10_000
 REPEATS = 3
@@ -96,12 +103,18 @@ def triad_bandwidth(n_values: int) -> float:
     return best
 
 
+def compiled_columns(system, x: torch.Tensor) -> ColumnStepper:
+    """The compiled column RK4 of Lorenz-96 (``integrate``'s path for long runs without the C
+    step)."""
+    return ColumnStepper(system, x, compiled_step(lorenz96_column_step, x.device))
+
+
 def first_compiled_call() -> float:
     """Seconds of the first compiled Lorenz-96 step in this process (compiles, or loads from
     the inductor cache)."""
     system = get_system("lorenz96", N=N, F=F)
     start = time.perf_counter()
-    system.stepper(system.initial_state((MEMBERS,), device="cpu"), compiled=True).advance(DT)
+    compiled_columns(system, system.initial_state((MEMBERS,), device="cpu")).advance(DT)
     return time.perf_counter() - start
 
 
@@ -126,8 +139,8 @@ def ten_thousand_members() -> None:
     cold_s = first_compiled_call()  # empty inductor cache (a new folder)
     warm_s = float(subprocess.run([sys.executable, __file__, "--first-compiled-call"],
                                   check=True, capture_output=True, text=True).stdout)
-    compiled = system.stepper(x, compiled=True)
-    eager_step = chained(lambda s: system.step(s, DT), x)
+    compiled = compiled_columns(system, x)
+    assert isinstance(system.stepper(x), NativeStepper), "no C compiler: the C rows are missing"
 
     def integrate_every(every: int) -> Callable[[], float]:
         return lambda: 100 * rate(lambda: integrate(system, x, DT, 100, every=every))
@@ -136,12 +149,18 @@ def ten_thousand_members() -> None:
         "NumPy np.roll RK4 (own process, default malloc)": lambda: numpy_rate(MEMBERS),
         "NumPy np.roll RK4 (own process, no page faults)":
             lambda: numpy_rate(MEMBERS, NO_PAGE_FAULTS),
-        "torch DynamicalSystem.step (eager, per call)": lambda: rate(eager_step),
-        "hand-fused Lorenz96Columns (integrate, eager)":
+        "C step in place (NativeStepper: integrate's default)":
+            lambda: rate(advancing(NativeStepper(system, x))),
+        "C step through DynamicalSystem.step (a new tensor per call)":
+            lambda: rate(chained(lambda s: system.step(s, DT), x)),
+        "torch rk4 over the tendency (eager, per call)":
+            lambda: rate(chained(lambda s: rk4(system.tendency, s, DT), x)),
+        "hand-fused Lorenz96Columns (torch, no C compiler)":
             lambda: rate(advancing(Lorenz96Columns(x, F))),
-        "compiled column RK4 (integrate, compiled)": lambda: rate(advancing(compiled)),
-        "integrate(every=100), 100 steps a call (eager path)": integrate_every(100),
-        "integrate(every=1), 100 steps a call (eager path)": integrate_every(1),
+        "compiled column RK4 (torch.compile, long runs without C)":
+            lambda: rate(advancing(compiled)),
+        "integrate(every=100), 100 steps a call (C step)": integrate_every(100),
+        "integrate(every=1), 100 steps a call (C step)": integrate_every(1),
     }
     rates: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(REPEATS):
@@ -170,32 +189,37 @@ def small_ensembles() -> None:
     system = get_system("lorenz96", N=N, F=F)
     cnn = RingCNN().eval()
     gpu = torch.cuda.is_available()
-    header = ("| members | NumPy RK4 | step (eager) | hand-fused | compiled | CNN emulator |"
+    header = ("| members | NumPy RK4 | C step (in place) | torch rk4 (eager) | hand-fused | "
+              "compiled | CNN emulator |"
               + (" torch RK4 on GPU |" if gpu else ""))
     print("\nLorenz-96 steps/s at small ensembles (one run each)\n" + header)
     print("|" + " --- |" * (header.count("|") - 1))
     for members in (1, 100):
         x = system.initial_state((members,), device="cpu")
-        cells = [numpy_rate(members), rate(chained(lambda s: system.step(s, DT), x)),
+        cells = [numpy_rate(members), rate(advancing(NativeStepper(system, x))),
+                 rate(chained(lambda s: rk4(system.tendency, s, DT), x)),
                  rate(advancing(Lorenz96Columns(x, F))),
-                 rate(advancing(system.stepper(x, compiled=True))),
+                 rate(advancing(compiled_columns(system, x))),
                  rate(chained(lambda s: s + cnn(s), x.float()))]
         if gpu:
-            cells.append(rate(chained(lambda s: system.step(s, DT), x.cuda()), sync=True))
+            cells.append(rate(chained(lambda s: rk4(system.tendency, s, DT), x.cuda()),
+                              sync=True))
         print(f"| {members:,} | " + " | ".join(f"{c:,.0f}" for c in cells) + " |")
 
 
 def other_systems() -> None:
     print("\nLorenz-63 and two-scale Lorenz-96, steps/s (one run each): the system's step in a "
-          "loop, and the same step compiled (which integrate uses for long runs where "
-          "``compilable``)")
-    print("| system | members | step (eager) | step compiled | compilable |")
-    print("| --- | --- | --- | --- | --- |")
+          "loop (the C step for Lorenz-63), the torch rk4 over its tendency, and the torch step "
+          "compiled (which integrate uses for long runs where ``compilable`` and there is no C "
+          "step)")
+    print("| system | members | step | torch rk4 (eager) | torch step compiled | compilable |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for name, members in (("lorenz63", 10_000), ("lorenz96_two_scale", 100)):
         system = get_system(name)
         x, dt = system.initial_state((members,), device="cpu"), system.default_dt
         fast = compiled_step(model_step, x.device)
         cells = [rate(chained(lambda s, m=system, d=dt: m.step(s, d), x)),
+                 rate(chained(lambda s, m=system, d=dt: rk4(m.tendency, s, d), x)),
                  rate(chained(lambda s, m=system, d=dt, f=fast: f(s, d, m), x))]
         print(f"| {name} | {members:,} | " + " | ".join(f"{c:,.0f}" for c in cells)
               + f" | {system.compilable} |")

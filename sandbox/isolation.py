@@ -29,6 +29,7 @@ from climcopilot.tools.plugins import source_dirs
 ENV_ALLOWED = {"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
                "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "CLIMCOPILOT_DEVICE",
+               "CLIMCOPILOT_NATIVE", "CLIMCOPILOT_COMPILE",
                "PYTHONPATH", "CLIMCOPILOT_PLUGIN_PATHS"}
 """Variables passed from the parent to the kernel (plus ``LC_*``); nothing else, no secrets."""
 

@@ -194,7 +194,8 @@ def test_bad_observation_operators_are_clear_errors(make, match):
     ("lorenz63", (3,), 0.01, 25),
     ("lorenz96_two_scale", (5, 264), 0.005, 3),
 ])
-def test_traced_cycle_is_bit_identical_to_stepping_eagerly(system, shape, dt, dko):
+def test_traced_cycle_is_bit_identical_to_stepping_eagerly(system, shape, dt, dko,
+                                                          monkeypatch):
     model = get_system(system)
     cycle = CycleForecast(model, dt, dko)
     gen = torch.Generator().manual_seed(4)
@@ -202,6 +203,10 @@ def test_traced_cycle_is_bit_identical_to_stepping_eagerly(system, shape, dt, dk
     with torch.inference_mode():
         assert cycle.traceable
         eager = cycle.eager(x)
+        natively = cycle(x)  # one call of the C step where it runs: the same RK4 arithmetic
+        torch.testing.assert_close(natively, eager, rtol=1e-12, atol=1e-12)
+        monkeypatch.setenv("CLIMCOPILOT_NATIVE", "never")
+        assert not cycle.runs_natively(x)
         assert torch.equal(cycle(x), eager) and torch.equal(cycle(x), eager)  # traced, then cached
     reference = x
     for _ in range(dko):  # the model's own step: the fused one differs by rounding only
@@ -247,9 +252,12 @@ def test_a_plugin_model_and_gradients_step_eagerly():
 def test_normal_stream_draws_a_chunk_of_cycles_per_call():
     stream = NormalStream(torch.Generator().manual_seed(6), (7, 3), torch.device("cpu"))
     seed = int(torch.randint(2**62, (1,), generator=torch.Generator().manual_seed(6)))
-    expected = np.random.default_rng(seed).standard_normal((2 * stream.chunk, 7, 3))
+    gen = torch.Generator().manual_seed(seed)
+    expected = torch.cat([torch.randn((stream.chunk, 7, 3), generator=gen, dtype=torch.float32)
+                          for _ in range(2)]).double()
     draws = torch.stack([stream.next() for _ in range(2 * stream.chunk)])
-    assert torch.equal(draws, torch.from_numpy(expected))  # two chunks, in order
+    assert draws.dtype == f64 and torch.equal(draws, expected)  # two chunks, in order
+    assert abs(float(draws.mean())) < 0.05 and abs(float(draws.std()) - 1) < 0.05
     again = NormalStream(torch.Generator().manual_seed(6), (7, 3), torch.device("cpu"))
     assert torch.equal(again.next(), draws[0])  # reproducible from the seed
     centred = NormalStream(torch.Generator().manual_seed(6), (7, 3), torch.device("cpu"),

@@ -1,10 +1,13 @@
 """Short twin experiments through the registered tool: skill, figures, checks, bad input."""
 
 import math
+import statistics
 
 import pytest
 
 from climcopilot.tools.base import ToolContext, ToolError
+from climcopilot.tools.da.inputs import TwinInput
+from climcopilot.tools.da.twin import run_twin
 from climcopilot.tools.registry import get_tool
 
 SAKOV = {"system": "lorenz96", "obs_var": 1.0, "dko": 1, "device": "cpu"}  # dt 0.05 default
@@ -57,13 +60,16 @@ def test_particle_filter_on_lorenz63(ctx):
 
 def test_particle_filter_default_with_100_particles_reaches_dappers_tuned_score(ctx):
     # Sakov et al. (2012) Lorenz-63 set-up; DAPPER's PartFilt(N=100, reg=2.4, NER=0.3) gets
-    # rmse_a 0.38 (mods/Lorenz63/sakov2012.py); the default (reg 1.6, NER 0.3) at least as
-    # well, the former default (reg 1, resample below N_eff = N/2) worse.
-    setup = {"system": "lorenz63", "method": "pf", "N": 100, "dko": 25, "dt": 0.01,
-             "obs_var": 2.0, "Ko": 1000}
-    default = run(ctx, **setup)
-    assert 0.38 - 0.08 < default.rmse_a < 0.38 + 0.03 and default.ok
-    assert run(ctx, **setup, pf_reg=1.0, pf_ess=0.5).rmse_a > default.rmse_a + 0.05
+    # rmse_a 0.38 (mods/Lorenz63/sakov2012.py); the default (reg 1.6, NER 0.3) as well on every
+    # one of 10 seeds, where the former default (reg 1, resample below N_eff = N/2) collapses
+    # on some (seed by seed it is no better: the jitter that keeps it alive costs little).
+    setup = TwinInput(system="lorenz63", method="pf", N=100, dko=25, dt=0.01, obs_var=2.0,
+                      Ko=1000, device="cpu")
+    default = [run_twin(setup.model_copy(update={"seed": s})).rmse_a for s in range(10)]
+    assert 0.38 - 0.08 < statistics.median(default) and max(default) < 0.38 + 0.03, default
+    former = [run_twin(setup.model_copy(update={"seed": s, "pf_reg": 1.0, "pf_ess": 0.5}))
+              .rmse_a for s in range(10)]
+    assert max(former) > max(default) + 0.1, former
 
 
 def test_letkf_on_two_scale_lorenz96_with_half_the_slow_sites(ctx):

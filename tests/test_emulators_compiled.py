@@ -23,6 +23,7 @@ from climcopilot.tools.emulators.systems import integrate
 @pytest.mark.parametrize("name, tendency, dim", [("lorenz96", numpy_lorenz96, 40),
                                                  ("lorenz63", numpy_lorenz63, 3)])
 def test_compiled_trajectory_is_the_numpy_one(monkeypatch, recwarn, name, tendency, dim):
+    monkeypatch.setenv("CLIMCOPILOT_NATIVE", "never")  # else the C step, ahead of compiling
     monkeypatch.setenv("CLIMCOPILOT_COMPILE", "always")
     x0 = on_attractor(tendency, dim, members=64)
     expected = numpy_rk4(tendency, x0, 0.005, 400)
@@ -33,6 +34,7 @@ def test_compiled_trajectory_is_the_numpy_one(monkeypatch, recwarn, name, tenden
 
 
 def test_without_a_compiler_the_eager_step_runs(monkeypatch):
+    monkeypatch.setenv("CLIMCOPILOT_NATIVE", "never")  # else the C step, ahead of compiling
     monkeypatch.setenv("CLIMCOPILOT_COMPILE", "always")
     monkeypatch.setenv("CXX", "no-such-compiler")
     monkeypatch.setattr(compiled, "_FAILED", {})
@@ -74,6 +76,7 @@ from climcopilot.tools.emulators.catalog import get_system
 from climcopilot.tools.emulators.systems import integrate
 s = get_system('lorenz96')
 x = s.initial_state((100,), device='cpu')
+os.environ['CLIMCOPILOT_NATIVE'] = 'never'  # else the C step, ahead of compiling
 runs = {}
 for mode in ('always', 'never'):
     os.environ['CLIMCOPILOT_COMPILE'] = mode

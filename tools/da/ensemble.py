@@ -82,26 +82,31 @@ class EnsembleFilter:
         draws = self.draws(setup, gen)
         forecast = setup.cycle(setup.model)
         scale = ((self.N - 1) * setup.system.dim) ** -0.5
+        # the forecast is part of the traced cycle unless the C step makes it (one call)
+        natively = forecast.runs_natively(E)
+        in_graph = self.traces_cycle and not natively
+        advance = forecast.native if natively else forecast
 
         def cycle(E: Tensor, y: Tensor, *draw: Tensor) -> tuple[Tensor, ...]:
-            E = forecast.eager(E) if self.traces_cycle else forecast(E)
+            E = forecast.eager(E) if in_graph else E
             mean_f = E.mean(0)
             E = self.analysis(E, y, setup, *draw)
             return (E, mean_f, *mean_and_spread(E, scale))
 
         draw = () if draws is None else (draws.next(),)
-        step = traced(cycle, (repr(self), setup.key), (E, yy[0], *draw),
+        step = traced(cycle, (repr(self), setup.key, in_graph), (E, yy[0], *draw),
                       setup.traceable and self.traces_cycle)
         try:
             for ko in range(setup.Ko):
-                E, mean_f, mean_a, spread_a = step(E, yy[ko], *draw)
+                E, mean_f, mean_a, spread_a = step(E if in_graph else advance(E), yy[ko],
+                                                   *draw)
                 trace.record(ko, mean_f, mean_a, spread_a)
                 if not trace.finite_so_far(ko):
                     break
                 draw = () if draws is None else (draws.next(),)
         except RuntimeError:  # in a traced graph a LinAlgError is a plain RuntimeError
             try:
-                cycle(E, yy[ko], *draw)  # eagerly, to see what failed
+                cycle(E if in_graph else advance(E), yy[ko], *draw)  # eagerly: what failed
             except torch.linalg.LinAlgError:  # factorising a blown-up ensemble
                 return trace.finish()  # marks the cycle
             raise
@@ -149,10 +154,12 @@ def _kalman_update(E: Tensor, A: Tensor, Y: Tensor, innovations: Tensor,
                    scaled_obs_var: float) -> Tensor:
     """E + innovations C^-1 Y^T A (N, dim), C = Y^T Y + (N - 1) R, R = obs_var I: the
     ensemble Kalman update of the members E with anomalies A, obs anomalies Y and innovations
-    (N, n_obs), C solved by Cholesky; ``scaled_obs_var`` = (N - 1) obs_var."""
-    C = Y.T @ Y
+    (N, n_obs), C solved by Cholesky; ``scaled_obs_var`` = (N - 1) obs_var. With every site
+    observed Y is A, and Y^T A is Y^T Y."""
+    YtA = Y.T @ A
+    C = YtA.clone() if Y is A else Y.T @ Y
     C.diagonal().add_(scaled_obs_var)
-    gain = torch.cholesky_solve(Y.T @ A, torch.linalg.cholesky(C))  # C^-1 Y^T A (n_obs, dim)
+    gain = torch.cholesky_solve(YtA, torch.linalg.cholesky(C))  # C^-1 Y^T A (n_obs, dim)
     return torch.addmm(E, innovations, gain)
 
 

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from climcopilot.tools.da.fused import fused_step
+from climcopilot.tools.emulators import native
 from climcopilot.tools.emulators.models import Model, describe_model
 from climcopilot.tools.emulators.systems import ODE_SYSTEMS
 
@@ -46,8 +47,9 @@ def traced(fn: Callable[..., tuple[Tensor, ...] | Tensor], key: Hashable,
 
 
 class CycleForecast:
-    """Propagates states (..., dim) of ``model`` over one cycle: ``dko`` RK4 steps of ``dt`` MTU
-    (the hand-fused step of :mod:`.fused` where there is one)."""
+    """Propagates states (..., dim) of ``model`` over one cycle: ``dko`` RK4 steps of ``dt`` MTU,
+    in one call of the compiled C step where it runs (:meth:`runs_natively`), else the
+    hand-fused step of :mod:`.fused` where there is one, traced."""
 
     def __init__(self, model: Model, dt: float, dko: int) -> None:
         self.model, self.dt, self.dko = model, dt, dko
@@ -55,13 +57,25 @@ class CycleForecast:
         self.traceable = type(model) in ODE_SYSTEMS.values()
         self.key = (describe_model(model), dt)
 
+    def runs_natively(self, x: Tensor) -> bool:
+        """Whether states like ``x`` are forecast by the compiled C step (outside any graph:
+        a trace would not see it)."""
+        return getattr(self.model, "has_native", False) and native.usable(x)
+
     def eager(self, x: Tensor, n_steps: int | None = None) -> Tensor:
         """``n_steps`` (default ``dko``) model steps, op by op (differentiable)."""
         for _ in range(self.dko if n_steps is None else n_steps):
             x = self.step(x, self.dt)
         return x
 
+    def native(self, x: Tensor) -> Tensor:
+        """One cycle by the compiled C step, a new tensor; only where :meth:`runs_natively`."""
+        return self.model.native_step_(x.clone(memory_format=torch.contiguous_format), self.dt,
+                                       self.dko)
+
     def __call__(self, x: Tensor) -> Tensor:
+        if self.runs_natively(x):
+            return self.native(x)
         if self.dko <= MAX_TRACED_STEPS:
             return traced(self.eager, (*self.key, self.dko), (x,), self.traceable)(x)
         one_step = traced(lambda state: self.eager(state, 1), (*self.key, 1), (x,),

@@ -108,18 +108,21 @@ class BootstrapPF:
         jitters = NormalStream(gen, (self.N, min(self.N, setup.system.dim)), setup.device)
         half_precision = -0.5 / setup.obs.obs_var
         forecast = setup.cycle(setup.model)
+        in_graph = not forecast.runs_natively(X)  # else one call of the C step per cycle
 
         def cycle(X: Tensor, log_w: Tensor, y: Tensor) -> tuple[Tensor, ...]:
-            X = forecast.eager(X)
+            X = forecast.eager(X) if in_graph else X
             mean_f = log_w.exp() @ X
             log_w = torch.add(log_w, ((y - setup.obs(X)) ** 2).sum(-1), alpha=half_precision)
             log_w = log_w - log_w.logsumexp(0)
             w = log_w.exp()
             return (X, log_w, w, mean_f, *weighted_mean_and_spread(X, w), w @ w)
 
-        step = traced(cycle, (repr(self), setup.key), (X, log_w, yy[0]), setup.traceable)
+        step = traced(cycle, (repr(self), setup.key, in_graph), (X, log_w, yy[0]),
+                      setup.traceable)
         for ko in range(setup.Ko):
-            X, log_w, w, mean_f, mean_a, spread_a, ww = step(X, log_w, yy[ko])
+            forecast_X = X if in_graph else forecast.native(X)
+            X, log_w, w, mean_f, mean_a, spread_a, ww = step(forecast_X, log_w, yy[ko])
             trace.record(ko, mean_f, mean_a, spread_a)
             ww = float(ww)
             if not math.isfinite(ww) or not trace.finite_so_far(ko):

@@ -55,16 +55,18 @@ class Var3D:
         x = setup.start_background
         gain = kalman_gain(B, obs.jacobian(x), obs.obs_var) if obs.linear else None
         model_forecast = setup.cycle(setup.model)
+        in_graph = not model_forecast.runs_natively(x)  # else one call of the C step
 
         def cycle(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-            forecast = model_forecast.eager(x)
+            forecast = model_forecast.eager(x) if in_graph else x
             K = gain if gain is not None else kalman_gain(B, obs.jacobian(forecast), obs.obs_var)
             return torch.addmv(forecast, K, y - obs(forecast)), forecast
 
         # a nonlinear operator's Jacobian (autograd, per cycle) is not traced
-        step = traced(cycle, (repr(self), setup.key), (x, yy[0]), setup.traceable and obs.linear)
+        step = traced(cycle, (repr(self), setup.key, in_graph), (x, yy[0]),
+                      setup.traceable and obs.linear)
         for ko in range(setup.Ko):
-            x, forecast = step(x, yy[ko])
+            x, forecast = step(x if in_graph else model_forecast.native(x), yy[ko])
             trace.record(ko, forecast, x)
             if not trace.finite_so_far(ko):
                 break

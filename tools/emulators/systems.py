@@ -17,11 +17,13 @@ import torch
 from torch import Tensor
 
 from climcopilot.tools.base import ToolError
+from climcopilot.tools.emulators import native
 from climcopilot.tools.emulators.compiled import choose_compiled, compiled_step
 from climcopilot.tools.emulators.steppers import (
     ColumnStepper,
     Lorenz96Columns,
     ModelStepper,
+    NativeStepper,
     Steppable,
     Stepper,
     model_step,
@@ -64,6 +66,7 @@ class DynamicalSystem:
     default_averaging: float = 400.0
     ring_length: float | None = None
     compilable: bool = True  # whether torch.compile speeds the step up (measured)
+    has_native: bool = False  # whether native.c has this system's step
     element_step_s: float = 5e-8  # eager cost of one step per state value (s), for compile
 
     def eager_seconds(self, n_values: int, n_steps: int) -> float:
@@ -86,12 +89,34 @@ class DynamicalSystem:
             return fwAD.unpack_dual(self.tendency(dual)).tangent
 
     def step(self, x: Tensor, dt: float) -> Tensor:
-        """One classical fourth-order Runge-Kutta step of length ``dt`` (MTU)."""
+        """One classical fourth-order Runge-Kutta step of length ``dt`` (MTU), a new tensor (by
+        the compiled C step where it runs: :attr:`has_native`)."""
+        if self.has_native and native.usable(x):
+            return self.native_step_(x.clone(memory_format=torch.contiguous_format), dt, 1)
         return rk4(self.tendency, x, dt)
 
+    def advance(self, x: Tensor, dt: float, n_steps: int) -> Tensor:
+        """``x`` after ``n_steps`` steps of ``dt`` MTU, a new tensor (one C call where the
+        compiled step runs)."""
+        if self.has_native and native.usable(x):
+            return self.native_step_(x.clone(memory_format=torch.contiguous_format), dt,
+                                     n_steps)
+        for _ in range(n_steps):
+            x = self.step(x, dt)
+        return x
+
+    def native_step_(self, x: Tensor, dt: float, n_steps: int) -> Tensor:
+        """Advance contiguous states ``x`` in place by ``n_steps`` RK4 steps of the compiled C
+        step (:mod:`.native`); returns ``x``. Only where :attr:`has_native` and
+        :func:`.native.usable`."""
+        raise NotImplementedError
+
     def stepper(self, x: Tensor, *, compiled: bool = False) -> Stepper:
-        """What :func:`integrate` advances ``x`` (..., dim) with: :meth:`step`, compiled by
-        torch.compile when ``compiled`` and the system is :attr:`compilable`."""
+        """What :func:`integrate` advances ``x`` (..., dim) with: the compiled C step where it
+        runs, else :meth:`step`, compiled by torch.compile when ``compiled`` and the system is
+        :attr:`compilable`."""
+        if self.has_native and native.usable(x):
+            return NativeStepper(self, x)
         if compiled and self.compilable:
             return ModelStepper(self, x, compiled_step(model_step, x.device))
         return ModelStepper(self, x)
@@ -142,12 +167,16 @@ class Lorenz63(DynamicalSystem):
 
     name = "lorenz63"
     dim = 3
+    has_native = True
     default_dt = 0.01
 
     def tendency(self, x: Tensor) -> Tensor:
         u, v, w = x.unbind(-1)
         return torch.stack((self.sigma * (v - u), u * (self.rho - w) - v,
                             u * v - self.beta * w), dim=-1)
+
+    def native_step_(self, x: Tensor, dt: float, n_steps: int) -> Tensor:
+        return native.lorenz63_rk4_(x, self.sigma, self.rho, self.beta, dt, n_steps)
 
     def tendency_jvp(self, x: Tensor, v: Tensor) -> Tensor:
         u, w_, z = x.unbind(-1)
@@ -184,6 +213,7 @@ class Lorenz96(DynamicalSystem):
 
     name = "lorenz96"
     default_dt = 0.05
+    has_native = True
     element_step_s = 1.5e-8  # hand-fused columns
 
     def __post_init__(self) -> None:
@@ -204,9 +234,15 @@ class Lorenz96(DynamicalSystem):
     def tendency_jvp(self, x: Tensor, v: Tensor) -> Tensor:
         return _l96_advection_jvp(x, v) - v
 
+    def native_step_(self, x: Tensor, dt: float, n_steps: int) -> Tensor:
+        return native.lorenz96_rk4_(x, float(self.F), dt, n_steps)
+
     def stepper(self, x: Tensor, *, compiled: bool = False) -> Stepper:
-        """Columns: compiled RK4 of :meth:`column_tendency`, or the hand-fused
+        """The compiled C step on rows where it runs (:class:`NativeStepper`, the fastest);
+        else columns: compiled RK4 of :meth:`column_tendency`, or the hand-fused
         :class:`Lorenz96Columns` (allocation-free; the faster one without compiling)."""
+        if native.usable(x):
+            return NativeStepper(self, x)
         if compiled:
             return ColumnStepper(self, x, compiled_step(lorenz96_column_step, x.device))
         return Lorenz96Columns(x, float(self.F))
