@@ -68,6 +68,11 @@ def test_derivatives_and_traces_take_the_torch_step():
     assert not native.usable(x) and not native.usable(x.detach().float())
     jacobian = torch.func.jacrev(lambda s: system.step(s, 0.01))(x.detach()[0])
     assert jacobian.shape == (3, 3) and bool(jacobian.abs().sum() > 0)
+    sigma = torch.tensor(10.0, dtype=torch.float64, requires_grad=True)
+    with_tensor_parameter = get_system("lorenz63")
+    with_tensor_parameter.sigma = sigma  # states without grad, a parameter with it
+    with_tensor_parameter.step(x.detach(), 0.01).sum().backward()
+    assert sigma.grad is not None and bool(sigma.grad != 0)
     traced = torch.jit.trace(lambda s: system.step(s, 0.01), (x.detach(),), check_trace=False)
     later = x.detach() + 1  # a trace of the C call would have recorded nothing
     torch.testing.assert_close(traced(later), system.step(later, 0.01), rtol=1e-12, atol=1e-12)

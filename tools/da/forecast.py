@@ -20,7 +20,6 @@ import torch
 from torch import Tensor
 
 from climcopilot.tools.da.fused import fused_step
-from climcopilot.tools.emulators import native
 from climcopilot.tools.emulators.models import Model, describe_model
 from climcopilot.tools.emulators.systems import ODE_SYSTEMS
 
@@ -60,7 +59,8 @@ class CycleForecast:
     def runs_natively(self, x: Tensor) -> bool:
         """Whether states like ``x`` are forecast by the compiled C step (outside any graph:
         a trace would not see it)."""
-        return getattr(self.model, "has_native", False) and native.usable(x)
+        runs_natively = getattr(self.model, "runs_natively", None)
+        return runs_natively is not None and runs_natively(x)
 
     def eager(self, x: Tensor, n_steps: int | None = None) -> Tensor:
         """``n_steps`` (default ``dko``) model steps, op by op (differentiable)."""

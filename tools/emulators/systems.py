@@ -90,32 +90,39 @@ class DynamicalSystem:
 
     def step(self, x: Tensor, dt: float) -> Tensor:
         """One classical fourth-order Runge-Kutta step of length ``dt`` (MTU), a new tensor (by
-        the compiled C step where it runs: :attr:`has_native`)."""
-        if self.has_native and native.usable(x):
+        the compiled C step where it runs: :meth:`runs_natively`)."""
+        if self.runs_natively(x):
             return self.native_step_(x.clone(memory_format=torch.contiguous_format), dt, 1)
         return rk4(self.tendency, x, dt)
 
     def advance(self, x: Tensor, dt: float, n_steps: int) -> Tensor:
         """``x`` after ``n_steps`` steps of ``dt`` MTU, a new tensor (one C call where the
         compiled step runs)."""
-        if self.has_native and native.usable(x):
+        if self.runs_natively(x):
             return self.native_step_(x.clone(memory_format=torch.contiguous_format), dt,
                                      n_steps)
         for _ in range(n_steps):
             x = self.step(x, dt)
         return x
 
+    def runs_natively(self, x: Tensor) -> bool:
+        """Whether the compiled C step advances ``x``: the system has one (:attr:`has_native`),
+        ``x`` is :func:`.native.usable` and no parameter is a tensor asking for a gradient
+        (the C step would drop it)."""
+        return (self.has_native and native.usable(x)
+                and not any(isinstance(value, Tensor) and value.requires_grad
+                            for value in vars(self).values()))
+
     def native_step_(self, x: Tensor, dt: float, n_steps: int) -> Tensor:
         """Advance contiguous states ``x`` in place by ``n_steps`` RK4 steps of the compiled C
-        step (:mod:`.native`); returns ``x``. Only where :attr:`has_native` and
-        :func:`.native.usable`."""
+        step (:mod:`.native`); returns ``x``. Only where :meth:`runs_natively`."""
         raise NotImplementedError
 
     def stepper(self, x: Tensor, *, compiled: bool = False) -> Stepper:
         """What :func:`integrate` advances ``x`` (..., dim) with: the compiled C step where it
         runs, else :meth:`step`, compiled by torch.compile when ``compiled`` and the system is
         :attr:`compilable`."""
-        if self.has_native and native.usable(x):
+        if self.runs_natively(x):
             return NativeStepper(self, x)
         if compiled and self.compilable:
             return ModelStepper(self, x, compiled_step(model_step, x.device))
@@ -241,7 +248,7 @@ class Lorenz96(DynamicalSystem):
         """The compiled C step on rows where it runs (:class:`NativeStepper`, the fastest);
         else columns: compiled RK4 of :meth:`column_tendency`, or the hand-fused
         :class:`Lorenz96Columns` (allocation-free; the faster one without compiling)."""
-        if native.usable(x):
+        if self.runs_natively(x):
             return NativeStepper(self, x)
         if compiled:
             return ColumnStepper(self, x, compiled_step(lorenz96_column_step, x.device))
