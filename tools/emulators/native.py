@@ -92,7 +92,7 @@ def build(folder: Path) -> Path:
     os.close(handle)
     try:
         subprocess.run([compiler, *FLAGS, "-o", partial, str(SOURCE), "-lm"], check=True,
-                       capture_output=True, timeout=BUILD_TIMEOUT_S)
+                       capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
         os.chmod(partial, 0o755)  # mkstemp's 0600 would hide it from a sandboxed kernel's uid
         os.replace(partial, target)
     finally:
@@ -117,8 +117,8 @@ def _load() -> ctypes.CDLL | None:
         try:
             lib = ctypes.CDLL(str(path if path.exists() else build(folder)))
         except (OSError, subprocess.SubprocessError) as exc:
-            detail = getattr(exc, "stderr", None) or str(exc)
-            reasons.append(f"{folder}: {str(detail).strip().splitlines()[-1] if detail else exc}")
+            detail = (getattr(exc, "stderr", None) or str(exc)).strip().splitlines()
+            reasons.append(f"{folder}: {detail[-1] if detail else type(exc).__name__}")
             continue
         for function, argtypes in SIGNATURES.items():
             getattr(lib, function).argtypes = argtypes
