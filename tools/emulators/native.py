@@ -6,7 +6,7 @@ integrates ensembles of 10,000 members, where torch and NumPy make one pass over
 operation. The C steps advance 8 members at a time, one per vector lane, through all their
 stages and steps in the L1 cache: called from Python, a 40 x 40 Lorenz-96 step takes 11 us
 instead of 56 (traced torch), 25 Lorenz-63 steps of 100 particles 19 us instead of 700, and
-10,000 Lorenz-96 members step about 3x faster than the hand-fused torch step
+10,000 Lorenz-96 members step about 4x faster than the hand-fused torch step
 (benchmarks/README.md). The arithmetic is the torch RK4's; on CPUs with FMA, to the last bit
 (tests/test_emulators_native.py).
 
