@@ -42,6 +42,7 @@ from distributed import Client, LocalCluster
 from climcopilot.tools.da.inputs import SweepInput, TwinInput
 from climcopilot.tools.da.sweep import run_sweep
 from climcopilot.tools.da.twin import run_twin
+from climcopilot.tools.emulators import native
 
 REPEATS = 5
 KO = 1000
@@ -284,6 +285,9 @@ def main() -> None:
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, GPU: {torch.cuda.is_available()}, "
           f"load average {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]}, torch "
           f"{torch.__version__}; DAPPER: {dapper.missing or 'dapper 1.7.1 worker'}")
+    library = native.library()
+    print("forecasts: " + (f"the compiled C RK4 steps ({library._name})" if library else
+                           "the torch steps (no compiled C steps here: see the warning)"))
     try:
         compare(dapper, options.only)
         if not options.no_divergences:
