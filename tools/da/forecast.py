@@ -70,8 +70,7 @@ class CycleForecast:
 
     def native(self, x: Tensor) -> Tensor:
         """One cycle by the compiled C step, a new tensor; only where :meth:`runs_natively`."""
-        return self.model.native_step_(x.clone(memory_format=torch.contiguous_format), self.dt,
-                                       self.dko)
+        return self.model.native_advance(x, self.dt, self.dko)
 
     def __call__(self, x: Tensor) -> Tensor:
         if self.runs_natively(x):

@@ -91,16 +91,13 @@ class DynamicalSystem:
     def step(self, x: Tensor, dt: float) -> Tensor:
         """One classical fourth-order Runge-Kutta step of length ``dt`` (MTU), a new tensor (by
         the compiled C step where it runs: :meth:`runs_natively`)."""
-        if self.runs_natively(x):
-            return self.native_step_(x.clone(memory_format=torch.contiguous_format), dt, 1)
-        return rk4(self.tendency, x, dt)
+        return self.native_advance(x, dt, 1) if self.runs_natively(x) else rk4(self.tendency, x, dt)
 
     def advance(self, x: Tensor, dt: float, n_steps: int) -> Tensor:
         """``x`` after ``n_steps`` steps of ``dt`` MTU, a new tensor (one C call where the
         compiled step runs)."""
         if self.runs_natively(x):
-            return self.native_step_(x.clone(memory_format=torch.contiguous_format), dt,
-                                     n_steps)
+            return self.native_advance(x, dt, n_steps)
         for _ in range(n_steps):
             x = self.step(x, dt)
         return x
@@ -112,6 +109,11 @@ class DynamicalSystem:
         return (self.has_native and native.usable(x)
                 and not any(isinstance(value, Tensor) and value.requires_grad
                             for value in vars(self).values()))
+
+    def native_advance(self, x: Tensor, dt: float, n_steps: int) -> Tensor:
+        """``x`` after ``n_steps`` steps of the compiled C step, a new contiguous tensor (``x``
+        untouched). Only where :meth:`runs_natively`."""
+        return self.native_step_(x.clone(memory_format=torch.contiguous_format), dt, n_steps)
 
     def native_step_(self, x: Tensor, dt: float, n_steps: int) -> Tensor:
         """Advance contiguous states ``x`` in place by ``n_steps`` RK4 steps of the compiled C
